@@ -1,0 +1,1 @@
+"""Shared GraphQL plumbing used by every app's ``api/`` package (no domain logic here)."""

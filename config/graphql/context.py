@@ -1,0 +1,31 @@
+"""Who is calling: the same answer over HTTP (Django request) and WebSocket (channels scope)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from strawberry.types import Info
+
+
+def request_of(info: Info) -> Any:
+    """The Django ``HttpRequest`` (HTTP) or the channels consumer (WebSocket) of the operation."""
+    context = info.context
+    if isinstance(context, dict):
+        return context.get("request")
+    return getattr(context, "request", None)
+
+
+def current_user(info: Info) -> AbstractBaseUser | AnonymousUser:
+    """The authenticated user of the operation, or ``AnonymousUser``.
+
+    Over WebSocket the user comes from the connection's scope, set at connection time by the
+    session middleware or by the ``connection_init`` token (see ``config.asgi``).
+    """
+    request = request_of(info)
+    if request is None:
+        return AnonymousUser()
+    scope = getattr(request, "scope", None)
+    if scope is not None:
+        return scope.get("user") or AnonymousUser()
+    return getattr(request, "user", None) or AnonymousUser()

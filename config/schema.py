@@ -1,0 +1,42 @@
+"""The one GraphQL schema, merged from every app's ``api/`` package.
+
+Extensions: the strawberry-django query optimizer (joins and prefetches from the selection),
+depth / alias / token limits against abusive documents, and parser and validation caches.
+"""
+
+from __future__ import annotations
+
+import strawberry
+from django.conf import settings
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+from strawberry_django.optimizer import DjangoOptimizerExtension
+
+from loyalty.api.schema import LoyaltyMutation, LoyaltyQuery, LoyaltySubscription
+from marketplace.api.schema import MarketplaceMutation
+
+Query = merge_types("Query", (LoyaltyQuery,))
+Mutation = merge_types("Mutation", (MarketplaceMutation, LoyaltyMutation))
+Subscription = merge_types("Subscription", (LoyaltySubscription,))
+
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    subscription=Subscription,
+    config=StrawberryConfig(relay_max_results=settings.PATRON_GRAPHQL_MAX_PAGE_SIZE),
+    extensions=[
+        DjangoOptimizerExtension,
+        QueryDepthLimiter(max_depth=settings.PATRON_GRAPHQL_MAX_DEPTH),
+        MaxAliasesLimiter(max_alias_count=settings.PATRON_GRAPHQL_MAX_ALIASES),
+        MaxTokensLimiter(max_token_count=settings.PATRON_GRAPHQL_MAX_TOKENS),
+        ParserCache(maxsize=256),
+        ValidationCache(maxsize=256),
+    ],
+)

@@ -1,0 +1,245 @@
+"""Loyalty's part of the GraphQL schema: queries, the order-event mutation and subscriptions.
+
+Resolvers are thin: they read the caller, decode ids, call one service or selector and map
+domain errors to coded payload errors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncGenerator
+from decimal import Decimal
+from typing import cast
+
+import strawberry
+import strawberry_django
+from asgiref.sync import sync_to_async
+from strawberry.types import Info
+from strawberry_django.relay import DjangoListConnection
+
+from config.graphql.context import current_user
+from config.graphql.errors import not_authenticated, permission_denied
+from config.graphql.ids import decode_global_id
+from loyalty import models
+from loyalty.api.errors import OrderError
+from loyalty.api.types import MemberAccount, Order, OrderStatus, Shop
+from loyalty.broadcasts import ACCOUNT_UPDATED, member_group, shop_group
+from marketplace import models as mp
+from marketplace.errors import OrderError as OrderDomainError
+from marketplace.selectors import customer_for_user, staff_role
+from marketplace.services.orders import CustomerInput, OrderEventInput, OrderLineInput, order_event_record
+
+
+@strawberry.type(description="The logged-in customer: every shop account on one page.")
+class Viewer:
+    """The caller as a member of the marketplace's shops."""
+
+    display_name: str = strawberry.field(description="Name shown on the dashboard.")
+    email: str = strawberry.field(description="Contact e-mail.")
+    customer_id: strawberry.Private[int | None]
+
+    @strawberry_django.connection(
+        DjangoListConnection[MemberAccount], description="The member's accounts, one per shop, oldest first."
+    )
+    def accounts(self) -> list[models.MemberAccount]:
+        """Accounts of the viewer's customer record (none for a staff-only login)."""
+        if self.customer_id is None:
+            return models.MemberAccount.objects.none()  # type: ignore[return-value]
+        return models.MemberAccount.objects.filter(customer_id=self.customer_id).order_by("enrolled_at", "pk")  # type: ignore[return-value]
+
+
+@strawberry.type
+class LoyaltyQuery:
+    """Read side of the loyalty API."""
+
+    @strawberry.field(description="The logged-in user's member view. Errors with NOT_AUTHENTICATED when anonymous.")
+    def viewer(self, info: Info) -> Viewer:
+        """Build the viewer from the session user (one query for the customer record)."""
+        user = current_user(info)
+        if not user.is_authenticated:
+            raise not_authenticated()
+        customer = customer_for_user(user=user)
+        return Viewer(
+            display_name=(customer.display_name if customer else "") or user.get_username(),
+            email=(customer.email if customer else "") or getattr(user, "email", ""),
+            customer_id=customer.pk if customer else None,
+        )
+
+    shops: DjangoListConnection[Shop] = strawberry_django.connection(
+        description="Every shop with its public program and tiers, by name."
+    )
+
+    @strawberry_django.field(description="One shop by its slug, or null when there is none.")
+    def shop(self, slug: str) -> Shop | None:
+        """Shop by slug (public)."""
+        return cast(Shop | None, mp.Shop.objects.filter(slug=slug).first())
+
+
+@strawberry.input(name="CustomerInput", description="Who bought, identified by the marketplace-wide customer id.")
+class CustomerInputType:
+    """Customer of a new order."""
+
+    external_id: str = strawberry.field(description="The customer's id in the shop's or marketplace's system.")
+    display_name: str = strawberry.field(default="", description="Name to show.")
+    email: str = strawberry.field(default="", description="E-mail address.")
+    phone: str = strawberry.field(default="", description="Phone number.")
+
+
+@strawberry.input(name="OrderLineInput", description="One order line: quantity x unit price in the shop's currency.")
+class OrderLineInputType:
+    """An order line as sent by the shop."""
+
+    quantity: int = strawberry.field(description="Units, 1 to 100000.")
+    unit_price: Decimal = strawberry.field(description="Price of one unit, shop currency, at most 2 decimals.")
+    description: str = strawberry.field(default="", description="What was bought.")
+    category_slug: str | None = strawberry.field(default=None, description="Category slug (created when new).")
+    product_id: str | None = strawberry.field(default=None, description="The shop's product id (created when new).")
+
+
+@strawberry.input(description="An order's status change; the first event of an order creates it with its lines.")
+class OrderEventRecordInput:
+    """Input of ``orderEventRecord``."""
+
+    shop_id: strawberry.ID = strawberry.field(description="Global id of the shop.")
+    order_id: str = strawberry.field(description="The shop's own id of the order (unique per shop).")
+    status: OrderStatus = strawberry.field(description="Status the order moves to.")
+    currency: str = strawberry.field(description="ISO 4217 currency; must be the shop's.")
+    occurred_at: dt.datetime = strawberry.field(description="When the change happened (with time zone).")
+    customer: CustomerInputType | None = strawberry.field(default=None, description="Required for a new order.")
+    lines: list[OrderLineInputType] | None = strawberry.field(
+        default=None, description="Required for a new order; if repeated later it must be unchanged."
+    )
+    shipping_amount: Decimal = strawberry.field(default=Decimal("0"), description="Shipping; earns nothing.")
+
+
+@strawberry.type(description="Result of orderEventRecord.")
+class OrderEventRecordPayload:
+    """The order after the change, or coded errors (and then nothing changed)."""
+
+    order: Order | None = strawberry.field(description="The order, null when refused.")
+    replayed: bool = strawberry.field(description="True when this idempotency key was seen before (no change).")
+    errors: list[OrderError] = strawberry.field(description="Why the event was refused; empty on success.")
+
+
+@strawberry.type
+class LoyaltyMutation:
+    """Write side of the loyalty API."""
+
+    @strawberry.mutation(
+        description=(
+            "Record an order and its status change (shop staff). Delivery queues the points; "
+            "returns/refunds reverse them. Idempotent on idempotencyKey. Codes: see OrderErrorCode."
+        )
+    )
+    def order_event_record(
+        self, info: Info, input: OrderEventRecordInput, idempotency_key: str
+    ) -> OrderEventRecordPayload:
+        """Translate the input and call ``order_event_record``."""
+        data = OrderEventInput(
+            shop_id=decode_global_id(input.shop_id, "Shop") or 0,
+            order_external_id=input.order_id,
+            status=input.status.value if hasattr(input.status, "value") else str(input.status),
+            currency=input.currency,
+            occurred_at=input.occurred_at,
+            customer=CustomerInput(
+                external_id=input.customer.external_id,
+                display_name=input.customer.display_name,
+                email=input.customer.email,
+                phone=input.customer.phone,
+            )
+            if input.customer
+            else None,
+            lines=tuple(
+                OrderLineInput(
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    description=line.description,
+                    category_slug=line.category_slug,
+                    product_external_id=line.product_id,
+                )
+                for line in input.lines or ()
+            ),
+            shipping_amount=input.shipping_amount,
+        )
+        try:
+            result = order_event_record(data=data, idempotency_key=idempotency_key, actor=current_user(info))
+        except OrderDomainError as error:
+            return OrderEventRecordPayload(order=None, replayed=False, errors=[OrderError.from_domain(error)])
+        return OrderEventRecordPayload(order=cast(Order, result.order), replayed=result.replayed, errors=[])
+
+
+@strawberry.type(description="A live change of a member account.")
+class AccountUpdateEvent:
+    """Pushed to the member's dashboards and the shop's consoles after a change commits."""
+
+    account: MemberAccount = strawberry.field(description="The account as it is now.")
+    kind: str = strawberry.field(description="What happened: an EntryKind value, or 'enrolled'.")
+    points: int = strawberry.field(description="Signed points of the movement (0 for enrolment).")
+    reason: str = strawberry.field(description="Human-readable reason.")
+    tier_changed: bool = strawberry.field(description="True when the member moved to another tier.")
+
+
+def _account_for_event(account_id: int) -> models.MemberAccount:
+    """Load an account with what the live payload shows (tier, program, shop, tiers)."""
+    return (
+        models.MemberAccount.objects.select_related("tier", "program__shop")
+        .prefetch_related("program__tiers")
+        .get(pk=account_id)
+    )
+
+
+async def _events(info: Info, groups: list[str], shop_pk: int | None) -> AsyncGenerator[AccountUpdateEvent, None]:
+    """Yield an ``AccountUpdateEvent`` for every account update sent to ``groups``."""
+    ws = info.context["ws"]
+    async with ws.listen_to_channel(ACCOUNT_UPDATED, groups=groups) as messages:
+        async for message in messages:
+            if shop_pk is not None and message["shop_id"] != shop_pk:
+                continue
+            account = await sync_to_async(_account_for_event)(message["account_id"])
+            yield AccountUpdateEvent(
+                account=cast(MemberAccount, account),
+                kind=message["kind"],
+                points=message["points"],
+                reason=message["reason"],
+                tier_changed=message["tier_changed"],
+            )
+
+
+@strawberry.type
+class LoyaltySubscription:
+    """Live updates over graphql-ws; the caller is authenticated when the socket connects."""
+
+    @strawberry.subscription(
+        description=(
+            "Changes of the viewer's own accounts (optionally one shop's). "
+            "Errors: NOT_AUTHENTICATED, PERMISSION_DENIED (a staff-only login has no accounts)."
+        )
+    )
+    async def account_updated(
+        self, info: Info, shop_id: strawberry.ID | None = None
+    ) -> AsyncGenerator[AccountUpdateEvent, None]:
+        """Listen on the viewer's member group."""
+        user = current_user(info)
+        if not user.is_authenticated:
+            raise not_authenticated()
+        customer = await sync_to_async(customer_for_user)(user=user)
+        if customer is None:
+            raise permission_denied("Only customers have member accounts.")
+        shop_pk = decode_global_id(shop_id, "Shop") if shop_id else None
+        async for event in _events(info, [member_group(customer.pk)], shop_pk):
+            yield event
+
+    @strawberry.subscription(
+        description="Points activity of one shop, for its staff. Errors: NOT_AUTHENTICATED, PERMISSION_DENIED."
+    )
+    async def shop_activity(self, info: Info, shop_id: strawberry.ID) -> AsyncGenerator[AccountUpdateEvent, None]:
+        """Listen on the shop's group after checking the caller's staff role."""
+        user = current_user(info)
+        if not user.is_authenticated:
+            raise not_authenticated()
+        shop_pk = decode_global_id(shop_id, "Shop")
+        role = await sync_to_async(staff_role)(user=user, shop_id=shop_pk or 0)
+        if role is None:
+            raise permission_denied("Only the shop's staff can watch its activity.")
+        async for event in _events(info, [shop_group(cast(int, shop_pk))], None):
+            yield event

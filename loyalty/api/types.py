@@ -1,0 +1,219 @@
+"""GraphQL types of the loyalty app (and of the shop and order, which the program gives meaning).
+
+The ``Shop`` and ``Order`` types live here rather than in ``marketplace.api`` because they show
+loyalty fields (program, tiers, points) and a lower app may not import a higher one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import cast
+
+import strawberry
+import strawberry_django
+from strawberry import relay
+from strawberry_django.relay import DjangoListConnection
+
+from loyalty import models
+from loyalty.selectors import tier_progress
+from marketplace import models as mp
+
+
+@strawberry_django.type(models.Tier, description="One level of a shop's program, lowest first.")
+class Tier(relay.Node):
+    """One level of a program: members whose qualifying value reaches ``threshold`` hold it."""
+
+    name: str = strawberry_django.field(description="Display name, e.g. Gold.")
+    position: int = strawberry_django.field(description="0 for the entry tier, then upwards.")
+    threshold: Decimal = strawberry_django.field(
+        description="Qualifying value needed: currency of the shop (spend basis) or points (points basis)."
+    )
+    multiplier: Decimal = strawberry_django.field(description="Points multiplier applied to earnings (>= 1).")
+    discount_percent: Decimal = strawberry_django.field(description="Discount members of this tier get, 0-100.")
+    benefits: list[str] = strawberry_django.field(description="Benefits listed for the tier.")
+    color: str = strawberry_django.field(description="Badge colour as #RRGGBB.")
+
+
+TierBasis = strawberry.enum(models.TierBasis, name="TierBasis", description="What counts towards tier thresholds.")
+
+
+TierWindow = strawberry.enum(
+    models.TierWindow, name="TierWindow", description="Period over which the qualifying value is summed."
+)
+
+
+@strawberry_django.type(
+    models.LoyaltyProgram, description="A shop's loyalty program: how points are earned and tiers qualify."
+)
+class Program(relay.Node):
+    """Public description of a program."""
+
+    name: str = strawberry_django.field(description="Program name.")
+    description: str = strawberry_django.field(description="Free text shown to members.")
+    points_per_currency_unit: Decimal = strawberry_django.field(
+        description="Points earned per one unit of the shop's currency of goods (before tier multipliers)."
+    )
+    minimum_order_amount: Decimal = strawberry_django.field(
+        description="Orders with less goods than this (shop currency) earn nothing."
+    )
+    expiry_months: int | None = strawberry_django.field(
+        description="Months after becoming available that points expire; null = they never expire."
+    )
+    tier_basis: TierBasis = strawberry_django.field(description="What counts towards tiers.")
+    tier_window: TierWindow = strawberry_django.field(description="Over which period tiers qualify.")
+    active: bool = strawberry_django.field(description="Whether orders earn points now.")
+    tiers: list[Tier] = strawberry_django.field(description="The tiers, lowest first.")
+
+    @strawberry_django.field(
+        description="Days after delivery before earned points become available.",
+        select_related=["shop"],
+        only=["pending_days", "shop__return_window_days"],
+    )
+    def pending_days(self) -> int:
+        """``pending_days`` or else the shop's return window (days)."""
+        return cast(models.LoyaltyProgram, self).effective_pending_days
+
+
+@strawberry_django.type(mp.Shop, description="A shop of the marketplace with its loyalty program.")
+class Shop(relay.Node):
+    """A shop: its public face and its program."""
+
+    name: str = strawberry_django.field(description="Display name.")
+    slug: str = strawberry_django.field(description="Unique URL-safe name; use it with `shop(slug:)`.")
+    currency: str = strawberry_django.field(description="ISO 4217 currency of all the shop's amounts.")
+    timezone: str = strawberry_django.field(description="IANA time zone of the shop's days and rules.")
+    return_window_days: int = strawberry_django.field(description="Days after delivery an order may be returned.")
+    is_demo: bool = strawberry_django.field(description="True for demo data.")
+    program: Program | None = strawberry_django.field(description="The shop's loyalty program, if it runs one.")
+
+
+EntryKind = strawberry.enum(models.EntryKind, name="EntryKind", description="Kind of ledger movement.")
+
+
+SourceType = strawberry.enum(models.SourceType, name="SourceType", description="What caused a ledger entry.")
+
+
+@strawberry.type(description="What caused a ledger entry: a kind and, for orders, the shop's order id.")
+class EntrySource:
+    """The source of a ledger entry."""
+
+    type: SourceType = strawberry.field(description="Kind of source.")
+    id: str = strawberry.field(description="Id of the source within its kind (internal), may be empty.")
+    order_external_id: str | None = strawberry.field(description="The shop's order id, for order sources.")
+
+
+@strawberry_django.type(models.PointsEntry, description="One movement of points; the ledger is append-only.")
+class PointsEntry(relay.Node):
+    """A ledger line with its reason, shown on the member's history."""
+
+    kind: EntryKind = strawberry_django.field(description="Kind of movement.")
+    points: int = strawberry_django.field(
+        description="Signed points moved (earn +N pending, release +N now available, reverse -N)."
+    )
+    available_after: int = strawberry_django.field(description="Available points after this entry.")
+    pending_after: int = strawberry_django.field(description="Pending points after this entry.")
+    reason: str = strawberry_django.field(description="Human-readable reason.")
+    created_at: dt.datetime = strawberry_django.field(description="When the movement took effect.")
+
+    @strawberry_django.field(
+        description="What caused the entry.",
+        select_related=["order"],
+        only=["source_type", "source_id", "order__external_id"],
+    )
+    def source(self) -> EntrySource:
+        """The entry's source, with the order's external id when it came from an order."""
+        entry = cast(models.PointsEntry, self)
+        return EntrySource(
+            type=models.SourceType(entry.source_type),
+            id=entry.source_id,
+            order_external_id=entry.order.external_id if entry.order_id else None,
+        )
+
+
+@strawberry.type(description="Where a member stands towards the next tier.")
+class TierProgress:
+    """Progress figures in the program's basis (shop currency or points)."""
+
+    current_tier: Tier | None = strawberry.field(description="Tier held now.")
+    next_tier: Tier | None = strawberry.field(description="Next tier up; null at the top.")
+    qualifying_value: Decimal = strawberry.field(description="Value counted so far in the current window.")
+    next_threshold: Decimal | None = strawberry.field(description="Threshold of the next tier; null at the top.")
+    remaining: Decimal | None = strawberry.field(description="Still needed for the next tier; null at the top.")
+    fraction: float = strawberry.field(
+        description="Share of the way from the current tier's threshold to the next, 0..1 (1 at the top)."
+    )
+    window_ends_at: dt.datetime | None = strawberry.field(
+        description="End of the qualifying window (calendar-year programs); null for lifetime and rolling."
+    )
+
+
+@strawberry_django.type(models.MemberAccount, description="A customer's membership in one shop's program.")
+class MemberAccount(relay.Node):
+    """Balances, tier and history of one member in one shop."""
+
+    points_available: int = strawberry_django.field(description="Points that can be redeemed now.")
+    points_pending: int = strawberry_django.field(
+        description="Points earned on delivered orders still inside the return window."
+    )
+    lifetime_points: int = strawberry_django.field(description="Points earned ever, net of reversed earnings.")
+    enrolled_at: dt.datetime = strawberry_django.field(description="When the member joined the program.")
+    tier: Tier | None = strawberry_django.field(description="Tier held now.")
+    program: Program = strawberry_django.field(description="The program of this account.")
+    entries: DjangoListConnection[PointsEntry] = strawberry_django.connection(
+        description="Ledger history, newest first."
+    )
+
+    @strawberry_django.field(
+        description="The shop of this account.",
+        select_related=["program__shop"],
+    )
+    def shop(self) -> Shop:
+        """The account's shop (through its program)."""
+        return cast(Shop, cast(models.MemberAccount, self).program.shop)
+
+    @strawberry_django.field(
+        description="Progress towards the next tier.",
+        select_related=["tier", "program__shop"],
+        prefetch_related=["program__tiers"],
+    )
+    def tier_progress(self) -> TierProgress:
+        """Current and next tier, qualifying value, remaining, fraction and window end."""
+        progress = tier_progress(account=cast(models.MemberAccount, self))
+        return TierProgress(
+            current_tier=cast(Tier, progress.current_tier),
+            next_tier=cast(Tier, progress.next_tier),
+            qualifying_value=progress.qualifying_value,
+            next_threshold=progress.next_threshold,
+            remaining=progress.remaining,
+            fraction=progress.fraction,
+            window_ends_at=progress.window_ends_at,
+        )
+
+
+OrderStatus = strawberry.enum(mp.OrderStatus, name="OrderStatus", description="Lifecycle status of an order.")
+
+
+@strawberry_django.type(mp.OrderLine, description="One line of an order.")
+class OrderLine:
+    """Quantity x unit price in the order's currency."""
+
+    line_no: int = strawberry_django.field(description="Position in the order, from 1.")
+    description: str = strawberry_django.field(description="What was bought.")
+    quantity: int = strawberry_django.field(description="Units (>= 1).")
+    unit_price: Decimal = strawberry_django.field(description="Price of one unit, order currency.")
+
+
+@strawberry_django.type(mp.Order, description="One shop's order.")
+class Order(relay.Node):
+    """An order as recorded by the shop, with its status."""
+
+    external_id: str = strawberry_django.field(description="The shop's own id of the order.")
+    status: OrderStatus = strawberry_django.field(description="Current status.")
+    currency: str = strawberry_django.field(description="ISO 4217 currency of the amounts.")
+    goods_amount: Decimal = strawberry_django.field(description="Sum of the lines; what earns points.")
+    shipping_amount: Decimal = strawberry_django.field(description="Shipping; earns nothing.")
+    placed_at: dt.datetime = strawberry_django.field(description="When the order was placed.")
+    delivered_at: dt.datetime | None = strawberry_django.field(description="When it was delivered, if it was.")
+    shop: Shop = strawberry_django.field(description="The shop.")
+    lines: list[OrderLine] = strawberry_django.field(description="The order's lines.")

@@ -1,0 +1,68 @@
+"""Live updates: typed messages to channel-layer groups, sent only after commit.
+
+Groups: ``member.<customer id>`` (every dashboard of that customer) and ``shop.<shop id>`` (the
+shop's staff consoles). The GraphQL subscriptions ``accountUpdated`` and ``shopActivity`` listen
+to them. Delivery is best-effort: a dashboard that reconnects refetches, so a lost message costs
+freshness, never correctness; a channel-layer outage is logged and does not fail the posting.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+#: Channel-layer message type; the consumer side filters on it.
+ACCOUNT_UPDATED = "loyalty.account_updated"
+
+
+def member_group(customer_id: int) -> str:
+    """Channel group of one customer's dashboards."""
+    return f"member.{customer_id}"
+
+
+def shop_group(shop_id: int) -> str:
+    """Channel group of one shop's staff consoles."""
+    return f"shop.{shop_id}"
+
+
+@dataclass(frozen=True)
+class AccountUpdate:
+    """A member account changed: ``points`` is the signed movement of entry ``entry_id``."""
+
+    account_id: int
+    customer_id: int
+    shop_id: int
+    entry_id: int | None
+    kind: str
+    points: int
+    reason: str
+    tier_changed: bool = False
+
+    def as_message(self) -> dict:
+        """The channel-layer message (``type`` plus the fields)."""
+        return {"type": ACCOUNT_UPDATED, **asdict(self)}
+
+
+def broadcast(update: AccountUpdate) -> None:
+    """Send ``update`` to the member's and the shop's groups now (call after commit)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = update.as_message()
+    try:
+        async_to_sync(layer.group_send)(member_group(update.customer_id), message)
+        async_to_sync(layer.group_send)(shop_group(update.shop_id), message)
+    except (OSError, RedisError) as exc:  # redis outage: the posting stands, clients refetch
+        logger.warning("live update for account %s not sent: %s", update.account_id, exc)
+
+
+def broadcast_on_commit(update: AccountUpdate) -> None:
+    """Send ``update`` once the current transaction commits (never for a rolled-back one)."""
+    transaction.on_commit(lambda: broadcast(update))

@@ -1,0 +1,26 @@
+"""Domain errors of the loyalty app and their stable codes (exposed as a GraphQL enum)."""
+
+from __future__ import annotations
+
+import enum
+
+
+class LedgerErrorCode(enum.Enum):
+    """Why a ledger movement was refused. Values are stable API codes."""
+
+    INSUFFICIENT_POINTS = "INSUFFICIENT_POINTS"
+    INVALID_POINTS = "INVALID_POINTS"
+    REASON_REQUIRED = "REASON_REQUIRED"
+    NOT_FOUND = "NOT_FOUND"
+    PERMISSION_DENIED = "PERMISSION_DENIED"
+    IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
+
+
+class LedgerError(Exception):
+    """A refused ledger movement: nothing was written."""
+
+    def __init__(self, code: LedgerErrorCode, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field

@@ -1,0 +1,275 @@
+"""Loyalty programs, tiers, member accounts and the points ledger.
+
+The ledger (:class:`PointsEntry`) is append-only: one signed row per movement, never updated or
+deleted (a database trigger refuses both, see migration 0002). :class:`MemberAccount` caches the
+balances that the entries add up to; only ``loyalty.services.ledger.points_post`` moves them, in
+the same transaction as the entry and under a row lock on the account. :class:`PointsLot` tracks
+what remains of each earning for first-to-expire spending and expiry. The invariants are listed
+in docs/ledger.md and verified by ``manage.py check_ledger``.
+
+Points are integers (``BigIntegerField``). Qualifying values for tiers are ``Decimal``: money in
+the shop's currency for the *spend* basis, whole points for the *points* basis.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from marketplace.models import MONEY_DIGITS, MONEY_PLACES, Customer, Order, Shop
+
+
+class TierBasis(models.TextChoices):
+    """What counts towards a tier threshold."""
+
+    SPEND = "spend", "Goods spend in the shop's currency"
+    POINTS = "points", "Points earned"
+
+
+class TierWindow(models.TextChoices):
+    """Over which period the qualifying value is summed."""
+
+    LIFETIME = "lifetime", "Lifetime"
+    CALENDAR_YEAR = "calendar_year", "Calendar year"
+    ROLLING_12_MONTHS = "rolling_12_months", "Rolling 12 months"
+
+
+class LoyaltyProgram(models.Model):
+    """A shop's loyalty program: earning rate, pending period, expiry and how tiers qualify."""
+
+    shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="program")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    points_per_currency_unit = models.DecimalField(
+        max_digits=10,
+        decimal_places=4,
+        default=Decimal("1"),
+        help_text="Points earned per one unit of the shop's currency of goods.",
+    )
+    minimum_order_amount = models.DecimalField(
+        max_digits=MONEY_DIGITS,
+        decimal_places=MONEY_PLACES,
+        default=Decimal("0"),
+        help_text="Orders whose goods amount is below this earn nothing.",
+    )
+    pending_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Days after delivery before earned points become available; empty = the shop's return window.",
+    )
+    expiry_months = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Months after becoming available that points expire; empty = never."
+    )
+    tier_basis = models.CharField(max_length=16, choices=TierBasis.choices, default=TierBasis.SPEND)
+    tier_window = models.CharField(max_length=24, choices=TierWindow.choices, default=TierWindow.LIFETIME)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(points_per_currency_unit__gte=0), name="program_rate_nonnegative"),
+            models.CheckConstraint(condition=Q(minimum_order_amount__gte=0), name="program_minimum_nonnegative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def effective_pending_days(self) -> int:
+        """Days earned points stay pending: ``pending_days`` or else the shop's return window."""
+        return self.pending_days if self.pending_days is not None else self.shop.return_window_days
+
+
+class Tier(models.Model):
+    """One level of a program; members at or above ``threshold`` hold it (ordered by ``position``)."""
+
+    program = models.ForeignKey(LoyaltyProgram, on_delete=models.CASCADE, related_name="tiers")
+    name = models.CharField(max_length=80)
+    position = models.PositiveIntegerField(help_text="0 for the entry tier, then 1, 2, ... upwards.")
+    threshold = models.DecimalField(
+        max_digits=MONEY_DIGITS,
+        decimal_places=MONEY_PLACES,
+        help_text="Qualifying value (currency or points, per the program's basis) needed to hold the tier.",
+    )
+    multiplier = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal("1"), help_text="Points multiplier (>= 1)."
+    )
+    discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
+    benefits = models.JSONField(default=list, blank=True, help_text="List of benefit texts.")
+    color = models.CharField(max_length=7, default="#8a8a8a", help_text="Badge colour, #RRGGBB.")
+
+    class Meta:
+        ordering = ["program_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "position"], name="tier_unique_position"),
+            models.UniqueConstraint(fields=["program", "name"], name="tier_unique_name"),
+            models.UniqueConstraint(fields=["program", "threshold"], name="tier_unique_threshold"),
+            models.CheckConstraint(condition=Q(multiplier__gte=1), name="tier_multiplier_min_1"),
+            models.CheckConstraint(
+                condition=Q(discount_percent__gte=0) & Q(discount_percent__lte=100), name="tier_discount_range"
+            ),
+            models.CheckConstraint(condition=Q(threshold__gte=0), name="tier_threshold_nonnegative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MemberAccount(models.Model):
+    """A customer's membership in one shop's program, with cached balances.
+
+    The cached figures always equal the sums of the account's ledger entries (see
+    ``loyalty.selectors.ledger_discrepancies``); they are changed only by
+    ``loyalty.services.ledger.points_post`` under ``select_for_update`` on this row.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="accounts")
+    program = models.ForeignKey(LoyaltyProgram, on_delete=models.CASCADE, related_name="accounts")
+    tier = models.ForeignKey(Tier, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    points_available = models.BigIntegerField(default=0, help_text="Points that can be redeemed now.")
+    points_pending = models.BigIntegerField(default=0, help_text="Points earned but still in the return window.")
+    lifetime_points = models.BigIntegerField(default=0, help_text="Points earned ever, net of reversed earnings.")
+    points_redeemed = models.BigIntegerField(default=0)
+    points_expired = models.BigIntegerField(default=0)
+    qualifying_value = models.DecimalField(
+        max_digits=MONEY_DIGITS + 4,
+        decimal_places=MONEY_PLACES,
+        default=Decimal("0"),
+        help_text="Value counted towards tiers as of the last evaluation (currency or points).",
+    )
+    enrolled_at = models.DateTimeField()
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "program"], name="account_unique_member_program"),
+            models.CheckConstraint(condition=Q(points_available__gte=0), name="account_available_nonnegative"),
+            models.CheckConstraint(condition=Q(points_pending__gte=0), name="account_pending_nonnegative"),
+            models.CheckConstraint(condition=Q(lifetime_points__gte=0), name="account_lifetime_nonnegative"),
+            models.CheckConstraint(condition=Q(points_redeemed__gte=0), name="account_redeemed_nonnegative"),
+            models.CheckConstraint(condition=Q(points_expired__gte=0), name="account_expired_nonnegative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} in {self.program}"
+
+
+class EntryKind(models.TextChoices):
+    """Kinds of ledger movement. How each kind moves the balances is in ``services.ledger``."""
+
+    EARN = "earn", "Earned on an order"
+    BONUS = "bonus", "Bonus"
+    RELEASE = "release", "Pending points became available"
+    REVERSE = "reverse", "Earning reversed (return or refund)"
+    REDEEM = "redeem", "Redeemed for a reward"
+    EXPIRE = "expire", "Expired"
+    ADJUST = "adjust", "Adjusted by staff"
+
+
+class SourceType(models.TextChoices):
+    """What caused a ledger entry."""
+
+    ORDER = "order", "Order"
+    REDEMPTION = "redemption", "Redemption"
+    REFERRAL = "referral", "Referral"
+    RULE = "rule", "Earning rule"
+    STAFF = "staff", "Staff member"
+    SYSTEM = "system", "Scheduled job"
+
+
+class PointsEntry(models.Model):
+    """One append-only ledger movement on a member account.
+
+    ``points`` is the signed movement shown to the member (earn +120 pending, release +120 now
+    available, reverse -120). ``available_delta`` / ``pending_delta`` say exactly how the two
+    balances moved; ``available_after`` / ``pending_after`` are the balances after this entry.
+    ``created_at`` is the business time of the movement (the order's delivery time for an earn,
+    also during a historical replay); ``recorded_at`` is when the row was written.
+    """
+
+    account = models.ForeignKey(MemberAccount, on_delete=models.PROTECT, related_name="entries")
+    kind = models.CharField(max_length=16, choices=EntryKind.choices)
+    points = models.BigIntegerField()
+    available_delta = models.BigIntegerField(default=0)
+    pending_delta = models.BigIntegerField(default=0)
+    available_after = models.BigIntegerField()
+    pending_after = models.BigIntegerField()
+    qualifying_delta = models.DecimalField(
+        max_digits=MONEY_DIGITS + 4,
+        decimal_places=MONEY_PLACES,
+        default=Decimal("0"),
+        help_text="Change to the tier qualifying value (spend or points) carried by this entry.",
+    )
+    reason = models.CharField(max_length=300, help_text="Human-readable reason shown on the member's history.")
+    source_type = models.CharField(max_length=16, choices=SourceType.choices)
+    source_id = models.CharField(max_length=100, blank=True)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    staff_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "points entries"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["account", "-created_at", "-id"], name="entry_account_newest")]
+        constraints = [
+            models.CheckConstraint(condition=Q(available_after__gte=0), name="entry_available_after_nonnegative"),
+            models.CheckConstraint(condition=Q(pending_after__gte=0), name="entry_pending_after_nonnegative"),
+            models.CheckConstraint(condition=~Q(reason=""), name="entry_reason_required"),
+            models.CheckConstraint(condition=~Q(idempotency_key=""), name="entry_key_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.points:+d} ({self.reason})"
+
+
+class PointsLot(models.Model):
+    """What remains of one earning, for spending first-to-expire and for expiry.
+
+    A lot is *pending* until ``released_at`` is set (by a RELEASE entry) and *available* after.
+    Invariant: the remainders of an account's released lots add up to ``points_available`` and
+    those of its unreleased lots to ``points_pending``.
+    """
+
+    account = models.ForeignKey(MemberAccount, on_delete=models.PROTECT, related_name="lots")
+    entry = models.OneToOneField(PointsEntry, on_delete=models.PROTECT, related_name="lot")
+    points = models.BigIntegerField(help_text="Points the lot started with.")
+    remaining = models.BigIntegerField(help_text="Points of the lot not yet spent, reversed or expired.")
+    available_at = models.DateTimeField(help_text="When the lot becomes available (end of the pending period).")
+    released_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["available_at"], name="lot_pending_due", condition=Q(released_at__isnull=True)),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(remaining__gte=0), name="lot_remaining_nonnegative"),
+            models.CheckConstraint(condition=Q(remaining__lte=F("points")), name="lot_remaining_le_points"),
+        ]
+
+    def __str__(self) -> str:
+        return f"lot {self.pk}: {self.remaining}/{self.points}"
+
+
+class TierChange(models.Model):
+    """History of an account's tier, with the reason for every change."""
+
+    account = models.ForeignKey(MemberAccount, on_delete=models.CASCADE, related_name="tier_changes")
+    from_tier = models.ForeignKey(Tier, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    to_tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="+")
+    qualifying_value = models.DecimalField(max_digits=MONEY_DIGITS + 4, decimal_places=MONEY_PLACES)
+    reason = models.CharField(max_length=300)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["account_id", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_tier} -> {self.to_tier} ({self.reason})"

@@ -1,0 +1,157 @@
+"""Reads of the loyalty app: tier progress and the ledger invariants."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Case, IntegerField, Max, Q, Sum, Value, When
+from django.utils import timezone
+
+from loyalty.models import EntryKind, MemberAccount, PointsEntry, PointsLot, Tier, TierWindow
+from loyalty.services.ledger import LIFETIME_KINDS
+from loyalty.services.tiers import program_tiers, window_bounds
+
+
+@dataclass(frozen=True)
+class TierProgress:
+    """Where a member stands: values in the program's basis (currency or points).
+
+    ``next_tier`` / ``next_threshold`` / ``remaining`` are ``None`` at the top tier; ``fraction``
+    is the share of the way from the current tier's threshold to the next (1.0 at the top).
+    ``window_ends_at`` is the end of a calendar-year window, ``None`` for lifetime and rolling.
+    """
+
+    current_tier: Tier | None
+    next_tier: Tier | None
+    qualifying_value: Decimal
+    next_threshold: Decimal | None
+    remaining: Decimal | None
+    fraction: float
+    window_ends_at: dt.datetime | None
+
+
+def tier_progress(*, account: MemberAccount, now: dt.datetime | None = None) -> TierProgress:
+    """Progress of ``account`` towards its next tier; no query when ``program.tiers`` is prefetched."""
+    tiers = program_tiers(account.program)
+    current = account.tier
+    value = account.qualifying_value
+    above = [t for t in tiers if current is None or t.position > current.position]
+    nxt = above[0] if above else None
+    if nxt is None:
+        fraction, remaining, threshold = 1.0, None, None
+    else:
+        base = current.threshold if current is not None else Decimal("0")
+        span = nxt.threshold - base
+        fraction = float(min(max((value - base) / span, Decimal(0)), Decimal(1))) if span > 0 else 1.0
+        remaining, threshold = max(nxt.threshold - value, Decimal("0")), nxt.threshold
+    _, window_end = (None, None)
+    if account.program.tier_window == TierWindow.CALENDAR_YEAR:
+        _, window_end = window_bounds(account.program, now or timezone.now())
+    return TierProgress(
+        current_tier=current,
+        next_tier=nxt,
+        qualifying_value=value,
+        next_threshold=threshold,
+        remaining=remaining,
+        fraction=round(fraction, 4),
+        window_ends_at=window_end,
+    )
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    """One broken ledger invariant on one account: ``expected`` (from entries/lots) vs ``cached``."""
+
+    account_id: int
+    check: str
+    expected: int | Decimal
+    cached: int | Decimal
+
+
+def ledger_discrepancies(*, account_ids: list[int] | None = None) -> list[Discrepancy]:
+    """Every broken invariant of docs/ledger.md, for all accounts or the given ones.
+
+    Checks per account: available / pending = sums of the entries' deltas; lifetime = sum of
+    earn, bonus and reverse points; redeemed / expired = sums of their entries; the last entry's
+    balances-after equal the cached balances; released lots' remainders = available, pending
+    lots' remainders = pending; for lifetime windows, the qualifying value = sum of the entries'
+    qualifying deltas. A fixed number of aggregate queries whatever the number of accounts.
+    """
+    accounts = MemberAccount.objects.select_related("program")
+    entries = PointsEntry.objects.all()
+    lots = PointsLot.objects.all()
+    if account_ids is not None:
+        accounts = accounts.filter(pk__in=account_ids)
+        entries = entries.filter(account_id__in=account_ids)
+        lots = lots.filter(account_id__in=account_ids)
+    sums = {
+        row["account_id"]: row
+        for row in entries.values("account_id").annotate(
+            available=Sum("available_delta"),
+            pending=Sum("pending_delta"),
+            lifetime=Sum("points", filter=Q(kind__in=list(LIFETIME_KINDS))),
+            redeemed=Sum("points", filter=Q(kind=EntryKind.REDEEM)),
+            expired=Sum("points", filter=Q(kind=EntryKind.EXPIRE)),
+            qualifying=Sum("qualifying_delta"),
+            last_id=Max("id"),
+        )
+    }
+    last = {
+        row["account_id"]: (row["available_after"], row["pending_after"])
+        for row in PointsEntry.objects.filter(pk__in=[row["last_id"] for row in sums.values()]).values(
+            "account_id", "available_after", "pending_after"
+        )
+    }
+    lot_sums: dict[int, dict[str, int]] = defaultdict(lambda: {"released": 0, "pending": 0})
+    for row in lots.values("account_id").annotate(
+        released=Sum(
+            Case(When(released_at__isnull=False, then="remaining"), default=Value(0), output_field=IntegerField())
+        ),
+        pending=Sum(
+            Case(When(released_at__isnull=True, then="remaining"), default=Value(0), output_field=IntegerField())
+        ),
+    ):
+        lot_sums[row["account_id"]] = row
+    found: list[Discrepancy] = []
+    for account in accounts.iterator(chunk_size=2000):
+        row = sums.get(account.pk, {})
+        expected = {
+            "available": row.get("available") or 0,
+            "pending": row.get("pending") or 0,
+            "lifetime": row.get("lifetime") or 0,
+            "redeemed": -(row.get("redeemed") or 0),
+            "expired": -(row.get("expired") or 0),
+            "lots_available": lot_sums[account.pk]["released"] or 0,
+            "lots_pending": lot_sums[account.pk]["pending"] or 0,
+        }
+        cached = {
+            "available": account.points_available,
+            "pending": account.points_pending,
+            "lifetime": account.lifetime_points,
+            "redeemed": account.points_redeemed,
+            "expired": account.points_expired,
+            "lots_available": account.points_available,
+            "lots_pending": account.points_pending,
+        }
+        if account.pk in last:
+            expected["available_after"], expected["pending_after"] = last[account.pk]
+            cached["available_after"], cached["pending_after"] = account.points_available, account.points_pending
+        if account.program.tier_window == TierWindow.LIFETIME:
+            expected["qualifying"] = row.get("qualifying") or Decimal("0")
+            cached["qualifying"] = account.qualifying_value
+        for check, value in expected.items():
+            if value != cached[check]:
+                found.append(Discrepancy(account_id=account.pk, check=check, expected=value, cached=cached[check]))
+        if account.points_available < 0 or account.points_pending < 0:
+            found.append(
+                Discrepancy(
+                    account_id=account.pk,
+                    check="nonnegative",
+                    expected=0,
+                    cached=min(account.points_available, account.points_pending),
+                )
+            )
+    return found

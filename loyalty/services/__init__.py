@@ -1,0 +1,1 @@
+"""Loyalty services: every write of the loyalty app goes through one of these modules."""

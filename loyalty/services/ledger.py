@@ -1,0 +1,235 @@
+"""The points ledger: the one place where points move.
+
+Every movement is a :class:`~loyalty.models.PointsEntry` with a reason and an idempotency key,
+written together with the change of the account's cached balances in one transaction, under a
+row lock on the account. Callers hold that lock (``account_lock``) and an open transaction.
+
+How each kind moves the balances (``pending``, ``available``, ``lifetime``):
+
+=========  ===========================================================================
+earn       +pending (or +available when the pending period is zero), +lifetime; opens a lot
+release    -pending, +available; marks a lot released
+reverse    -pending or -available (from the earning's lot), -lifetime
+=========  ===========================================================================
+
+Rounding of earned points (one rule, everywhere): ``floor(goods x rate x tier multiplier)``
+computed in ``Decimal``; see :func:`points_for_amount`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal
+
+from django.db import transaction
+from django.db.models import F, QuerySet
+
+from loyalty.errors import LedgerError, LedgerErrorCode
+from loyalty.models import EntryKind, MemberAccount, PointsEntry, PointsLot, SourceType
+
+#: Kinds whose points count towards ``lifetime_points`` (earnings net of their reversals).
+LIFETIME_KINDS = frozenset({EntryKind.EARN, EntryKind.BONUS, EntryKind.REVERSE})
+
+
+def points_for_amount(*, amount: Decimal, rate: Decimal, multiplier: Decimal) -> int:
+    """Points earned on ``amount`` of goods: ``floor(amount x rate x multiplier)``, never negative.
+
+    All three are ``Decimal``; the product is exact, so the floor is the documented rule with no
+    binary floating-point error (e.g. 19.99 x 1.1 = 21.989 -> 21).
+    """
+    points = (amount * rate * multiplier).to_integral_value(rounding=ROUND_FLOOR)
+    return max(int(points), 0)
+
+
+def account_lock(*, account_ids: list[int]) -> QuerySet[MemberAccount]:
+    """Lock the accounts (``SELECT ... FOR UPDATE``) in primary-key order; evaluate it to lock.
+
+    Taking locks in primary-key order means two transactions that lock the same accounts can
+    never deadlock. Must run inside a transaction.
+    """
+    return MemberAccount.objects.select_for_update(of=("self",)).filter(pk__in=account_ids).order_by("pk")
+
+
+@dataclass(frozen=True)
+class Movement:
+    """One requested ledger movement (see the table in the module docstring)."""
+
+    kind: EntryKind
+    points: int
+    available_delta: int
+    pending_delta: int
+    reason: str
+    source_type: SourceType
+    source_id: str
+    idempotency_key: str
+    at: dt.datetime
+    qualifying_delta: Decimal = Decimal("0")
+    order_id: int | None = None
+    staff_user_id: int | None = None
+
+
+def entry_existing(*, idempotency_key: str) -> PointsEntry | None:
+    """The entry already posted under ``idempotency_key``, if any."""
+    return PointsEntry.objects.filter(idempotency_key=idempotency_key).first()
+
+
+def _append(account: MemberAccount, movement: Movement) -> PointsEntry:
+    """Write the entry and move the cached balances of the locked ``account`` in memory and in SQL.
+
+    Raises ``LedgerError(INSUFFICIENT_POINTS)`` before writing when a balance would go negative.
+    """
+    available = account.points_available + movement.available_delta
+    pending = account.points_pending + movement.pending_delta
+    if available < 0 or pending < 0:
+        raise LedgerError(LedgerErrorCode.INSUFFICIENT_POINTS, "The balance cannot go below zero.")
+    if not movement.reason:
+        raise LedgerError(LedgerErrorCode.REASON_REQUIRED, "Every ledger entry needs a reason.")
+    lifetime_delta = movement.points if movement.kind in LIFETIME_KINDS else 0
+    entry = PointsEntry.objects.create(
+        account=account,
+        kind=movement.kind,
+        points=movement.points,
+        available_delta=movement.available_delta,
+        pending_delta=movement.pending_delta,
+        available_after=available,
+        pending_after=pending,
+        qualifying_delta=movement.qualifying_delta,
+        reason=movement.reason,
+        source_type=movement.source_type,
+        source_id=movement.source_id,
+        order_id=movement.order_id,
+        staff_user_id=movement.staff_user_id,
+        idempotency_key=movement.idempotency_key,
+        created_at=movement.at,
+    )
+    MemberAccount.objects.filter(pk=account.pk).update(
+        points_available=F("points_available") + movement.available_delta,
+        points_pending=F("points_pending") + movement.pending_delta,
+        lifetime_points=F("lifetime_points") + lifetime_delta,
+        qualifying_value=F("qualifying_value") + movement.qualifying_delta,
+        last_activity_at=movement.at,
+    )
+    account.points_available = available
+    account.points_pending = pending
+    account.lifetime_points += lifetime_delta
+    account.qualifying_value += movement.qualifying_delta
+    account.last_activity_at = movement.at
+    return entry
+
+
+def points_earn(
+    *,
+    account: MemberAccount,
+    points: int,
+    available_at: dt.datetime,
+    expires_at: dt.datetime | None,
+    movement: Movement,
+) -> PointsEntry:
+    """Post an earning of ``points`` (> 0) and open its lot. Caller holds the account lock.
+
+    The points are pending until ``available_at``; when that is not after ``movement.at`` they
+    are available at once. Idempotent on ``movement.idempotency_key``: a second call returns the
+    first entry and changes nothing.
+    """
+    assert transaction.get_connection().in_atomic_block, "points_earn needs an open transaction"
+    existing = entry_existing(idempotency_key=movement.idempotency_key)
+    if existing is not None:
+        return existing
+    if points <= 0:
+        raise LedgerError(LedgerErrorCode.INVALID_POINTS, "An earning must be positive.")
+    released = available_at <= movement.at
+    entry = _append(
+        account,
+        Movement(
+            **{
+                **movement.__dict__,
+                "points": points,
+                "available_delta": points if released else 0,
+                "pending_delta": 0 if released else points,
+            }
+        ),
+    )
+    PointsLot.objects.create(
+        account=account,
+        entry=entry,
+        points=points,
+        remaining=points,
+        available_at=available_at,
+        released_at=movement.at if released else None,
+        expires_at=expires_at,
+    )
+    return entry
+
+
+def points_release(*, account: MemberAccount, lot: PointsLot, at: dt.datetime) -> PointsEntry | None:
+    """Make what remains of a pending ``lot`` available (a RELEASE entry). Caller holds the lock.
+
+    Idempotent: keyed ``lot:<id>:release``; a released lot is left alone. Returns the entry, or
+    ``None`` when there was nothing to release (the lot was fully reversed: it is then marked
+    released without an entry, since no points moved).
+    """
+    key = f"lot:{lot.pk}:release"
+    existing = entry_existing(idempotency_key=key)
+    if existing is not None or lot.released_at is not None:
+        return existing
+    entry = None
+    if lot.remaining > 0:
+        order_id = lot.entry.order_id
+        entry = _append(
+            account,
+            Movement(
+                kind=EntryKind.RELEASE,
+                points=lot.remaining,
+                available_delta=lot.remaining,
+                pending_delta=-lot.remaining,
+                reason=(
+                    f"Points of order {lot.entry.order.external_id} became available"
+                    if order_id
+                    else "Pending points became available"
+                ),
+                source_type=lot.entry.source_type,
+                source_id=lot.entry.source_id,
+                idempotency_key=key,
+                at=at,
+                order_id=order_id,
+            ),
+        )
+    PointsLot.objects.filter(pk=lot.pk).update(released_at=at)
+    lot.released_at = at
+    return entry
+
+
+def points_reverse_lot(
+    *, account: MemberAccount, lot: PointsLot, movement: Movement, qualifying_delta: Decimal
+) -> PointsEntry | None:
+    """Take back what remains of an earning's ``lot`` (a REVERSE entry). Caller holds the lock.
+
+    Takes from pending while the lot is pending, from available after. Points of the lot that
+    were already spent or expired are not taken again (see docs/ledger.md, "Returns"). Idempotent
+    on ``movement.idempotency_key``. Returns ``None`` when nothing remained and no qualifying
+    value was to be removed.
+    """
+    existing = entry_existing(idempotency_key=movement.idempotency_key)
+    if existing is not None:
+        return existing
+    taken = lot.remaining
+    if taken == 0 and qualifying_delta == 0:
+        return None
+    pending = lot.released_at is None
+    entry = _append(
+        account,
+        Movement(
+            **{
+                **movement.__dict__,
+                "kind": EntryKind.REVERSE,
+                "points": -taken,
+                "available_delta": 0 if pending else -taken,
+                "pending_delta": -taken if pending else 0,
+                "qualifying_delta": qualifying_delta,
+            }
+        ),
+    )
+    PointsLot.objects.filter(pk=lot.pk).update(remaining=F("remaining") - taken)
+    lot.remaining -= taken
+    return entry

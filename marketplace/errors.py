@@ -1,0 +1,55 @@
+"""Domain errors of the marketplace app and their stable codes (exposed as a GraphQL enum)."""
+
+from __future__ import annotations
+
+import enum
+
+
+class OrderErrorCode(enum.Enum):
+    """Why an order event was refused. Values are stable API codes."""
+
+    PERMISSION_DENIED = "PERMISSION_DENIED"
+    SHOP_NOT_FOUND = "SHOP_NOT_FOUND"
+    CURRENCY_MISMATCH = "CURRENCY_MISMATCH"
+    INVALID_AMOUNT = "INVALID_AMOUNT"
+    INVALID_QUANTITY = "INVALID_QUANTITY"
+    LINES_REQUIRED = "LINES_REQUIRED"
+    TOO_MANY_LINES = "TOO_MANY_LINES"
+    LINES_IMMUTABLE = "LINES_IMMUTABLE"
+    INVALID_STATUS_TRANSITION = "INVALID_STATUS_TRANSITION"
+    CUSTOMER_REQUIRED = "CUSTOMER_REQUIRED"
+    CUSTOMER_MISMATCH = "CUSTOMER_MISMATCH"
+    INVALID_INPUT = "INVALID_INPUT"
+    IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
+
+
+class OrderError(Exception):
+    """A refused order event: nothing was written.
+
+    ``field`` names the offending input field in camelCase as the API spells it (or ``None``).
+    """
+
+    def __init__(self, code: OrderErrorCode, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+class AuthErrorCode(enum.Enum):
+    """Why a login or an authenticated call was refused."""
+
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
+    PERMISSION_DENIED = "PERMISSION_DENIED"
+    RATE_LIMITED = "RATE_LIMITED"
+
+
+class AuthError(Exception):
+    """A refused login or an anonymous caller where a login is needed."""
+
+    def __init__(self, code: AuthErrorCode, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field

@@ -1,0 +1,247 @@
+"""Marketplace data: shops, their staff, customers, catalogue and orders with an event outbox.
+
+Money is ``Decimal`` in the shop's ISO 4217 currency (``MONEY_DIGITS`` / ``MONEY_PLACES``); it is
+never a float. Every order status change is written together with an :class:`OrderEvent` row in
+the same transaction (the transactional outbox, see docs/architecture.md); the loyalty worker
+processes those rows.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+
+MONEY_DIGITS = 14
+MONEY_PLACES = 2
+
+currency_validator = RegexValidator(r"^[A-Z]{3}$", "An ISO 4217 currency code: three capitals.")
+
+
+def validate_timezone(value: str) -> None:
+    """Raise ``ValidationError`` unless ``value`` is an IANA time-zone name."""
+    from django.core.exceptions import ValidationError
+
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"Unknown time zone {value!r}.")
+
+
+class Shop(models.Model):
+    """A seller on the marketplace; runs its own loyalty program in its own currency."""
+
+    name = models.CharField(max_length=200, help_text="Display name of the shop.")
+    slug = models.SlugField(max_length=80, unique=True, help_text="URL-safe unique name.")
+    currency = models.CharField(max_length=3, validators=[currency_validator], help_text="ISO 4217 currency code.")
+    timezone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_timezone],
+        help_text="IANA time zone in which the shop's days and rules are read.",
+    )
+    return_window_days = models.PositiveIntegerField(
+        default=14, help_text="Days after delivery during which an order can be returned."
+    )
+    external_id = models.CharField(
+        max_length=100, unique=True, null=True, blank=True, help_text="The shop's id in an outside system."
+    )
+    is_demo = models.BooleanField(default=False, help_text="Created as demo data.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(currency__regex=r"^[A-Z]{3}$"), name="shop_currency_iso"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StaffRole(models.TextChoices):
+    """What a staff member may do in one shop."""
+
+    OWNER = "owner", "Owner"
+    MANAGER = "manager", "Manager"
+    CASHIER = "cashier", "Cashier"
+
+
+class StaffMembership(models.Model):
+    """A user's role in one shop; a user may work for several shops."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_memberships")
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="staff")
+    role = models.CharField(max_length=16, choices=StaffRole.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "shop"], name="staff_unique_user_shop")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.shop} ({self.role})"
+
+
+class Customer(models.Model):
+    """A buyer on the marketplace; holds one member account per shop program they bought from."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="customer",
+        help_text="Login of the customer; imported customers may have none.",
+    )
+    display_name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    birth_date = models.DateField(null=True, blank=True)
+    locale = models.CharField(max_length=16, default="en")
+    external_id = models.CharField(
+        max_length=100, unique=True, null=True, blank=True, help_text="The customer's id in an outside system."
+    )
+    is_demo = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.display_name or self.external_id or f"customer {self.pk}"
+
+
+class Category(models.Model):
+    """A product category shared by the marketplace's shops."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=120, unique=True)
+
+    class Meta:
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Product(models.Model):
+    """A product sold by one shop (minimal: enough to attribute order lines)."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="products")
+    name = models.CharField(max_length=200, blank=True)
+    category = models.ForeignKey(Category, on_delete=models.SET_NULL, null=True, blank=True)
+    external_id = models.CharField(max_length=100)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "external_id"], name="product_unique_external")]
+
+    def __str__(self) -> str:
+        return self.name or self.external_id
+
+
+class OrderStatus(models.TextChoices):
+    """Lifecycle of an order; see ``marketplace.services.orders.ALLOWED_TRANSITIONS``."""
+
+    PLACED = "placed", "Placed"
+    PAID = "paid", "Paid"
+    SHIPPED = "shipped", "Shipped"
+    DELIVERED = "delivered", "Delivered"
+    CANCELLED = "cancelled", "Cancelled"
+    RETURNED = "returned", "Returned"
+    REFUNDED = "refunded", "Refunded"
+
+
+class Order(models.Model):
+    """One shop's order (a marketplace order with several sellers becomes one order per shop)."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="orders")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
+    external_id = models.CharField(max_length=120, help_text="The order's id in the shop's system.")
+    status = models.CharField(max_length=16, choices=OrderStatus.choices)
+    currency = models.CharField(max_length=3, validators=[currency_validator])
+    goods_amount = models.DecimalField(
+        max_digits=MONEY_DIGITS,
+        decimal_places=MONEY_PLACES,
+        default=Decimal("0"),
+        help_text="Sum of the lines (quantity x unit price); what earns points.",
+    )
+    shipping_amount = models.DecimalField(
+        max_digits=MONEY_DIGITS,
+        decimal_places=MONEY_PLACES,
+        default=Decimal("0"),
+        help_text="Shipping / freight; never earns points.",
+    )
+    placed_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    status_changed_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "external_id"], name="order_unique_external"),
+            models.CheckConstraint(condition=Q(goods_amount__gte=0), name="order_goods_nonnegative"),
+            models.CheckConstraint(condition=Q(shipping_amount__gte=0), name="order_shipping_nonnegative"),
+        ]
+        indexes = [models.Index(fields=["customer", "shop"])]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id}:{self.external_id}"
+
+
+class OrderLine(models.Model):
+    """One line of an order: quantity x unit price, in the order's currency."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    line_no = models.PositiveIntegerField()
+    product = models.ForeignKey(Product, on_delete=models.SET_NULL, null=True, blank=True)
+    category = models.ForeignKey(Category, on_delete=models.SET_NULL, null=True, blank=True)
+    description = models.CharField(max_length=200, blank=True)
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    unit_price = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+
+    class Meta:
+        ordering = ["order_id", "line_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "line_no"], name="orderline_unique_no"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="orderline_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="orderline_price_nonnegative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.unit_price}"
+
+    @property
+    def amount(self) -> Decimal:
+        """Line total in the order's currency (quantity x unit price)."""
+        return self.unit_price * self.quantity
+
+
+class OrderEvent(models.Model):
+    """Outbox row: one order status change, written in the same transaction as the change.
+
+    ``processed_at`` is set by the loyalty worker in the transaction that applies the event, so
+    a crash between commit and message send is repaired by the periodic sweep (re-send every row
+    with ``processed_at`` null) without ever applying an event twice.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    status = models.CharField(max_length=16, choices=OrderStatus.choices, help_text="Status the order moved to.")
+    previous_status = models.CharField(max_length=16, choices=OrderStatus.choices, blank=True)
+    occurred_at = models.DateTimeField(help_text="When the change happened in the shop (event time).")
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    request_fingerprint = models.CharField(
+        max_length=64, help_text="SHA-256 of the normalised input, to detect a key reused for other input."
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["created_at"], name="orderevent_unprocessed", condition=Q(processed_at__isnull=True))
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} -> {self.status}"

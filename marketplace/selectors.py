@@ -1,0 +1,29 @@
+"""Reads of the marketplace app that more than one caller needs."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+from marketplace.models import Customer, StaffMembership, StaffRole
+
+
+def staff_role(*, user: AbstractBaseUser | AnonymousUser | None, shop_id: int) -> StaffRole | None:
+    """Return the user's role in the shop, or ``None`` when the user is not its staff (one query)."""
+    if user is None or not user.is_authenticated:
+        return None
+    role = StaffMembership.objects.filter(user_id=user.pk, shop_id=shop_id).values_list("role", flat=True).first()
+    return StaffRole(role) if role else None
+
+
+def staff_shop_ids(*, user: AbstractBaseUser | AnonymousUser | None) -> list[int]:
+    """Ids of the shops in which the user holds any staff role (one query)."""
+    if user is None or not user.is_authenticated:
+        return []
+    return list(StaffMembership.objects.filter(user_id=user.pk).values_list("shop_id", flat=True))
+
+
+def customer_for_user(*, user: AbstractBaseUser | AnonymousUser | None) -> Customer | None:
+    """The customer record of a logged-in user, or ``None`` (anonymous or staff-only user)."""
+    if user is None or not user.is_authenticated:
+        return None
+    return Customer.objects.filter(user_id=user.pk).first()

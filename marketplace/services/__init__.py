@@ -1,0 +1,1 @@
+"""Marketplace services: every write of the marketplace app goes through one of these modules."""

@@ -1,0 +1,354 @@
+"""Recording orders and their status changes, with an outbox row in the same transaction.
+
+``order_event_record`` is the only way an order is created or changes status: the GraphQL
+mutation ``orderEventRecord``, the importer and (later) integrations all call it. It validates
+everything before it writes, so a refused event changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from marketplace.errors import OrderError, OrderErrorCode
+from marketplace.models import (
+    MONEY_PLACES,
+    Category,
+    Customer,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    Product,
+    Shop,
+)
+from marketplace.selectors import staff_role
+from marketplace.signals import order_event_committed
+
+#: Largest accepted unit price and order total, in the shop's currency. Anything above is a
+#: typo or an attack, not a sale; the column could hold more.
+MAX_AMOUNT = Decimal("10000000")
+MAX_QUANTITY = 100_000
+MAX_LINES = 500
+
+#: Status an order may move to from each status. An order is created in any status but the
+#: return/refund ones; it may skip forward (an integration may only report delivery), be
+#: cancelled before delivery, and be returned or refunded after delivery.
+ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+    OrderStatus.PLACED: {OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CANCELLED},
+    OrderStatus.PAID: {OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CANCELLED},
+    OrderStatus.SHIPPED: {OrderStatus.DELIVERED, OrderStatus.CANCELLED},
+    OrderStatus.DELIVERED: {OrderStatus.RETURNED, OrderStatus.REFUNDED},
+    OrderStatus.CANCELLED: set(),
+    OrderStatus.RETURNED: {OrderStatus.REFUNDED},
+    OrderStatus.REFUNDED: set(),
+}
+INITIAL_STATUSES = {
+    OrderStatus.PLACED,
+    OrderStatus.PAID,
+    OrderStatus.SHIPPED,
+    OrderStatus.DELIVERED,
+    OrderStatus.CANCELLED,
+}
+
+
+@dataclass(frozen=True)
+class OrderLineInput:
+    """One order line as received: ``unit_price`` in the shop's currency."""
+
+    quantity: int
+    unit_price: Decimal
+    description: str = ""
+    category_slug: str | None = None
+    product_external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CustomerInput:
+    """Who bought: ``external_id`` identifies the customer across the marketplace."""
+
+    external_id: str
+    display_name: str = ""
+    email: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class OrderEventInput:
+    """An order status change as received from staff, an integration or an importer.
+
+    ``lines`` are required when the order is first recorded and may be left out afterwards (if
+    given again they must be the same). ``shipping_amount`` never earns points.
+    """
+
+    shop_id: int
+    order_external_id: str
+    status: str
+    currency: str
+    occurred_at: dt.datetime
+    customer: CustomerInput | None = None
+    lines: tuple[OrderLineInput, ...] = field(default_factory=tuple)
+    shipping_amount: Decimal = Decimal("0")
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the normalised input, to tell a replay from a reused key."""
+        data = asdict(self)
+        return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class OrderEventResult:
+    """What ``order_event_record`` did: ``replayed`` is true when the key was seen before."""
+
+    order: Order
+    event: OrderEvent
+    replayed: bool
+
+
+def _money(value: Decimal, field_name: str) -> Decimal:
+    """Validate a money amount: finite, >= 0, at most two decimals, below ``MAX_AMOUNT``."""
+    try:
+        value = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError) as exc:
+        raise OrderError(OrderErrorCode.INVALID_AMOUNT, "Not a decimal amount.", field_name) from exc
+    if not value.is_finite() or value < 0:
+        raise OrderError(OrderErrorCode.INVALID_AMOUNT, "Amounts must be zero or more.", field_name)
+    if value > MAX_AMOUNT:
+        raise OrderError(OrderErrorCode.INVALID_AMOUNT, f"Amounts above {MAX_AMOUNT} are refused.", field_name)
+    if value.as_tuple().exponent < -MONEY_PLACES and value != value.quantize(Decimal(1).scaleb(-MONEY_PLACES)):
+        raise OrderError(OrderErrorCode.INVALID_AMOUNT, f"At most {MONEY_PLACES} decimal places.", field_name)
+    return value.quantize(Decimal(1).scaleb(-MONEY_PLACES))
+
+
+def _validate(data: OrderEventInput, shop: Shop) -> tuple[Decimal, Decimal]:
+    """Check the input against the shop; return (goods amount, shipping amount). Writes nothing."""
+    if data.currency != shop.currency:
+        raise OrderError(
+            OrderErrorCode.CURRENCY_MISMATCH, f"The shop trades in {shop.currency}, not {data.currency}.", "currency"
+        )
+    if data.status not in OrderStatus.values:
+        raise OrderError(OrderErrorCode.INVALID_INPUT, f"Unknown status {data.status!r}.", "status")
+    if not data.order_external_id or len(data.order_external_id) > 120:
+        raise OrderError(OrderErrorCode.INVALID_INPUT, "An order id of 1 to 120 characters is required.", "orderId")
+    if data.occurred_at.tzinfo is None:
+        raise OrderError(OrderErrorCode.INVALID_INPUT, "occurredAt needs a time zone.", "occurredAt")
+    if data.occurred_at > timezone.now() + dt.timedelta(minutes=5):
+        raise OrderError(OrderErrorCode.INVALID_INPUT, "occurredAt is in the future.", "occurredAt")
+    if len(data.lines) > MAX_LINES:
+        raise OrderError(OrderErrorCode.TOO_MANY_LINES, f"At most {MAX_LINES} lines per order.", "lines")
+    goods = Decimal("0")
+    for index, line in enumerate(data.lines):
+        if not isinstance(line.quantity, int) or not 1 <= line.quantity <= MAX_QUANTITY:
+            raise OrderError(
+                OrderErrorCode.INVALID_QUANTITY, f"Quantity must be 1 to {MAX_QUANTITY}.", f"lines.{index}.quantity"
+            )
+        goods += _money(line.unit_price, f"lines.{index}.unitPrice") * line.quantity
+    if goods > MAX_AMOUNT:
+        raise OrderError(OrderErrorCode.INVALID_AMOUNT, f"Order totals above {MAX_AMOUNT} are refused.", "lines")
+    shipping = _money(data.shipping_amount, "shippingAmount")
+    return goods, shipping
+
+
+def _same_lines(order: Order, lines: tuple[OrderLineInput, ...]) -> bool:
+    """Whether ``lines`` repeat the order's stored lines (quantity and price, in order)."""
+    stored = [(line.quantity, line.unit_price) for line in order.lines.all()]
+    given = [(line.quantity, _money(line.unit_price, "lines")) for line in lines]
+    return stored == given
+
+
+def _customer_get_or_create(data: CustomerInput) -> Customer:
+    """Find the customer by ``external_id`` or create it (safe against a concurrent create)."""
+    customer = Customer.objects.filter(external_id=data.external_id).first()
+    if customer is not None:
+        return customer
+    try:
+        with transaction.atomic():
+            return Customer.objects.create(
+                external_id=data.external_id,
+                display_name=data.display_name,
+                email=data.email,
+                phone=data.phone,
+            )
+    except IntegrityError:
+        return Customer.objects.get(external_id=data.external_id)
+
+
+def _lines_create(order: Order, lines: tuple[OrderLineInput, ...]) -> None:
+    """Write the order's lines, creating categories and products they name."""
+    rows = []
+    for number, line in enumerate(lines, start=1):
+        category = None
+        if line.category_slug:
+            category, _ = Category.objects.get_or_create(
+                slug=line.category_slug[:120], defaults={"name": line.category_slug.replace("_", " ")[:200]}
+            )
+        product = None
+        if line.product_external_id:
+            product, _ = Product.objects.get_or_create(
+                shop_id=order.shop_id, external_id=line.product_external_id, defaults={"category": category}
+            )
+        rows.append(
+            OrderLine(
+                order=order,
+                line_no=number,
+                product=product,
+                category=category,
+                description=line.description[:200],
+                quantity=line.quantity,
+                unit_price=_money(line.unit_price, "lines"),
+            )
+        )
+    OrderLine.objects.bulk_create(rows)
+
+
+def order_event_record(
+    *,
+    data: OrderEventInput,
+    idempotency_key: str,
+    actor: AbstractBaseUser | AnonymousUser | None,
+    notify: bool = True,
+) -> OrderEventResult:
+    """Create or move an order to ``data.status`` and write its outbox event, atomically.
+
+    ``actor`` is the calling user, who must be staff of the shop; ``None`` means a trusted
+    system caller (the importer). With ``notify`` the ``order_event_committed`` signal is sent
+    after commit (loyalty then queues the worker); the importer processes events itself and
+    passes ``notify=False``.
+
+    Idempotent: a replay of ``idempotency_key`` with the same input returns the first result
+    (``replayed=True``) and writes nothing; the same key with other input raises
+    ``IDEMPOTENCY_CONFLICT``. Raises :class:`OrderError` with a code for every refusal, having
+    written nothing. Takes a row lock on an existing order so that two changes of one order are
+    applied one after the other. Opens its own durable transaction: do not call it inside one.
+    """
+    key = (idempotency_key or "").strip()
+    if not key or len(key) > 200:
+        raise OrderError(
+            OrderErrorCode.INVALID_INPUT, "An idempotency key of 1 to 200 characters is required.", "idempotencyKey"
+        )
+    shop = Shop.objects.filter(pk=data.shop_id).first()
+    if shop is None:
+        raise OrderError(OrderErrorCode.SHOP_NOT_FOUND, "No such shop.", "shopId")
+    if actor is not None and staff_role(user=actor, shop_id=shop.pk) is None:
+        raise OrderError(OrderErrorCode.PERMISSION_DENIED, "Only the shop's staff can record its orders.", "shopId")
+    fingerprint = data.fingerprint()
+    replay = _replay(key, fingerprint)
+    if replay is not None:
+        return replay
+    goods, shipping = _validate(data, shop)
+    try:
+        result = _record(data, shop, key, fingerprint, goods, shipping, actor)
+    except IntegrityError:
+        # A concurrent call with the same key won the race; answer as a replay of it.
+        replay = _replay(key, fingerprint)
+        if replay is None:
+            raise
+        return replay
+    if notify:
+        event_id = result.event.pk
+        transaction.on_commit(lambda: order_event_committed.send(sender=OrderEvent, event_id=event_id))
+    return result
+
+
+def _replay(key: str, fingerprint: str) -> OrderEventResult | None:
+    """The stored result for ``key``, or ``None``; raises on a key reused with other input."""
+    event = OrderEvent.objects.select_related("order").filter(idempotency_key=key).first()
+    if event is None:
+        return None
+    if event.request_fingerprint != fingerprint:
+        raise OrderError(
+            OrderErrorCode.IDEMPOTENCY_CONFLICT,
+            "This idempotency key was used for a different event.",
+            "idempotencyKey",
+        )
+    return OrderEventResult(order=event.order, event=event, replayed=True)
+
+
+def _record(
+    data: OrderEventInput,
+    shop: Shop,
+    key: str,
+    fingerprint: str,
+    goods: Decimal,
+    shipping: Decimal,
+    actor: AbstractBaseUser | AnonymousUser | None,
+) -> OrderEventResult:
+    """Write the order change and its outbox row in one durable transaction."""
+    with transaction.atomic(durable=True):
+        order = (
+            Order.objects.select_for_update(of=("self",))
+            .select_related("customer")
+            .filter(shop=shop, external_id=data.order_external_id)
+            .first()
+        )
+        if order is None:
+            order = _order_create(data, shop, goods, shipping)
+            previous = ""
+        else:
+            previous = order.status
+            _order_move(order, data)
+        event = OrderEvent.objects.create(
+            order=order,
+            status=data.status,
+            previous_status=previous,
+            occurred_at=data.occurred_at,
+            idempotency_key=key,
+            request_fingerprint=fingerprint,
+            recorded_by=actor if actor is not None and actor.is_authenticated else None,
+        )
+    return OrderEventResult(order=order, event=event, replayed=False)
+
+
+def _order_create(data: OrderEventInput, shop: Shop, goods: Decimal, shipping: Decimal) -> Order:
+    """Create a new order in its first status (raises before writing when that is not allowed)."""
+    if data.status not in INITIAL_STATUSES:
+        raise OrderError(
+            OrderErrorCode.INVALID_STATUS_TRANSITION, f"A new order cannot start as {data.status}.", "status"
+        )
+    if data.customer is None or not data.customer.external_id:
+        raise OrderError(OrderErrorCode.CUSTOMER_REQUIRED, "A new order needs its customer.", "customer")
+    if not data.lines:
+        raise OrderError(OrderErrorCode.LINES_REQUIRED, "A new order needs at least one line.", "lines")
+    customer = _customer_get_or_create(data.customer)
+    order = Order.objects.create(
+        shop=shop,
+        customer=customer,
+        external_id=data.order_external_id,
+        status=data.status,
+        currency=data.currency,
+        goods_amount=goods,
+        shipping_amount=shipping,
+        placed_at=data.occurred_at,
+        delivered_at=data.occurred_at if data.status == OrderStatus.DELIVERED else None,
+        status_changed_at=data.occurred_at,
+    )
+    _lines_create(order, data.lines)
+    return order
+
+
+def _order_move(order: Order, data: OrderEventInput) -> None:
+    """Move an existing, locked order to ``data.status`` (raises before writing when refused)."""
+    if data.status not in ALLOWED_TRANSITIONS[order.status]:
+        raise OrderError(
+            OrderErrorCode.INVALID_STATUS_TRANSITION,
+            f"An order cannot go from {order.status} to {data.status}.",
+            "status",
+        )
+    if data.customer is not None and data.customer.external_id != order.customer.external_id:
+        raise OrderError(OrderErrorCode.CUSTOMER_MISMATCH, "The order belongs to another customer.", "customer")
+    if data.lines and not _same_lines(order, data.lines):
+        raise OrderError(OrderErrorCode.LINES_IMMUTABLE, "The order's lines cannot change.", "lines")
+    if data.occurred_at < order.status_changed_at:
+        raise OrderError(OrderErrorCode.INVALID_INPUT, "occurredAt is before the order's last change.", "occurredAt")
+    order.status = data.status
+    order.status_changed_at = data.occurred_at
+    if data.status == OrderStatus.DELIVERED:
+        order.delivered_at = data.occurred_at
+    order.save(update_fields=["status", "status_changed_at", "delivered_at"])

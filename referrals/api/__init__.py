@@ -1,0 +1,1 @@
+"""GraphQL API of the referrals app (filled by its issue)."""

@@ -1,0 +1,1 @@
+"""Referrals models (none yet: the referrals issue adds them)."""

@@ -1,0 +1,1 @@
+"""GraphQL API of the rewards app (filled by its issue)."""

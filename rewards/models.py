@@ -1,0 +1,1 @@
+"""Rewards models (none yet: the rewards issue adds them)."""

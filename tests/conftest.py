@@ -1,0 +1,31 @@
+"""Test set-up: real PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set (CI always sets them).
+
+Tests marked ``postgres`` need row locks, triggers and real concurrent transactions; they fail
+(not skip) on another database, so a misconfigured run cannot pass silently.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+
+def pytest_collection_modifyitems(config, items):
+    """Nothing to change; kept to document that no test is skipped by configuration."""
+
+
+@pytest.fixture
+def postgres(db):
+    """Assert that the test runs on PostgreSQL."""
+    assert connection.vendor == "postgresql", "this test needs PostgreSQL: set DATABASE_URL (see README)"
+
+
+@pytest.fixture(autouse=True)
+def _reset_dramatiq_broker():
+    """Empty the broker's queues around each test so that no message leaks between tests."""
+    import dramatiq
+
+    broker = dramatiq.get_broker()
+    broker.flush_all()
+    yield
+    broker.flush_all()
