@@ -32,11 +32,15 @@ schema = strawberry.Schema(
     subscription=Subscription,
     config=StrawberryConfig(relay_max_results=settings.PATRON_GRAPHQL_MAX_PAGE_SIZE),
     extensions=[
-        DjangoOptimizerExtension,
-        QueryDepthLimiter(max_depth=settings.PATRON_GRAPHQL_MAX_DEPTH),
-        MaxAliasesLimiter(max_alias_count=settings.PATRON_GRAPHQL_MAX_ALIASES),
-        MaxTokensLimiter(max_token_count=settings.PATRON_GRAPHQL_MAX_TOKENS),
-        ParserCache(maxsize=256),
-        ValidationCache(maxsize=256),
+        # Joins and prefetches only: column pruning ("only") would defer the fields that
+        # computed fields such as tierProgress read, turning one query into one per row.
+        lambda: DjangoOptimizerExtension(enable_only_optimization=False),
+        lambda: QueryDepthLimiter(max_depth=settings.PATRON_GRAPHQL_MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.PATRON_GRAPHQL_MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=settings.PATRON_GRAPHQL_MAX_TOKENS),
+        # The caches live at module level inside strawberry (keyed by size), so a fresh
+        # extension per request still hits the shared cache.
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
     ],
 )

@@ -68,7 +68,6 @@ class Program(relay.Node):
     @strawberry_django.field(
         description="Days after delivery before earned points become available.",
         select_related=["shop"],
-        only=["pending_days", "shop__return_window_days"],
     )
     def pending_days(self) -> int:
         """``pending_days`` or else the shop's return window (days)."""
@@ -119,7 +118,6 @@ class PointsEntry(relay.Node):
     @strawberry_django.field(
         description="What caused the entry.",
         select_related=["order"],
-        only=["source_type", "source_id", "order__external_id"],
     )
     def source(self) -> EntrySource:
         """The entry's source, with the order's external id when it came from an order."""

@@ -116,33 +116,40 @@ def _reverse(
 
 
 def order_event_process(*, event_id: int, broadcast: bool = True) -> OrderEventOutcome:
-    """Apply one outbox ``OrderEvent`` to the loyalty ledger, exactly once.
+    """Apply one outbox ``OrderEvent`` to the loyalty ledger, exactly once and in order.
 
     Enrols the customer in the shop's program on their first order event; a DELIVERED event
     posts the pending earning (``order:<id>:earn``) and re-evaluates the tier; a RETURNED or
-    REFUNDED event reverses what remains of it. Other statuses only enrol. Marks the event
-    processed in the same transaction.
+    REFUNDED event reverses what remains of it. Other statuses only enrol. Events of one order
+    are applied in the order they were recorded: an earlier event still unprocessed (its
+    message late or lost) is applied first, so a return can never overtake its delivery.
+    Every applied event is marked processed in the same transaction.
 
-    Locks: the event row, then the account row (``account_lock``). A second delivery of the
-    same message, a retry or a concurrent worker waits on the event lock and then finds it
-    processed. With ``broadcast`` an ``AccountUpdate`` goes to the member's and the shop's
-    channel groups after commit. Opens its own durable transaction.
-    Raises ``OrderEvent.DoesNotExist`` for an unknown id.
+    Locks: the order's unprocessed events up to this one, in primary-key order, then the
+    account row (``account_lock``). A duplicate message, a retry or a concurrent worker waits
+    on those locks and then finds the event processed. With ``broadcast`` an
+    ``AccountUpdate`` goes to the member's and the shop's channel groups after commit. Opens
+    its own durable transaction. Raises ``OrderEvent.DoesNotExist`` for an unknown id.
     """
+    order_id = OrderEvent.objects.values_list("order_id", flat=True).get(pk=event_id)
     with transaction.atomic(durable=True):
-        event = (
+        events = list(
             OrderEvent.objects.select_for_update(of=("self",))
             .select_related("order__shop__program__shop", "order__customer")
-            .get(pk=event_id)
+            .filter(order_id=order_id, pk__lte=event_id)
+            .order_by("pk")
         )
-        if event.processed_at is not None:
+        if events[-1].processed_at is not None:
             return OrderEventOutcome(event_id=event_id, already_processed=True)
-        order = event.order
-        program = getattr(order.shop, "program", None)
         outcome = OrderEventOutcome(event_id=event_id, already_processed=False)
-        if program is not None and program.active:
-            outcome = _apply(event, order, program, broadcast)
-        OrderEvent.objects.filter(pk=event.pk).update(processed_at=timezone.now(), attempts=event.attempts + 1)
+        for event in events:
+            if event.processed_at is not None:
+                continue
+            order = events[-1].order  # one instance: the status history is applied to it in turn
+            program = getattr(order.shop, "program", None)
+            if program is not None and program.active:
+                outcome = _apply(event, order, program, broadcast)
+            OrderEvent.objects.filter(pk=event.pk).update(processed_at=timezone.now(), attempts=event.attempts + 1)
     return outcome
 
 
