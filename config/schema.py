@@ -16,15 +16,26 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
-from strawberry.tools import merge_types
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from loyalty.api.schema import LoyaltyMutation, LoyaltyQuery, LoyaltySubscription
 from marketplace.api.schema import MarketplaceMutation
 
-Query = merge_types("Query", (LoyaltyQuery,))
-Mutation = merge_types("Mutation", (MarketplaceMutation, LoyaltyMutation))
-Subscription = merge_types("Subscription", (LoyaltySubscription,))
+
+@strawberry.type(description="Everything that can be read: the member view (viewer) and the public shops.")
+class Query(LoyaltyQuery):
+    """Root query, merged from the apps' query types."""
+
+
+@strawberry.type(description="Every change; each mutation returns a payload with coded errors.")
+class Mutation(MarketplaceMutation, LoyaltyMutation):
+    """Root mutation, merged from the apps' mutation types."""
+
+
+@strawberry.type(description="Live updates over graphql-transport-ws, authenticated when the socket connects.")
+class Subscription(LoyaltySubscription):
+    """Root subscription, merged from the apps' subscription types."""
+
 
 schema = strawberry.Schema(
     query=Query,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncGenerator
 from decimal import Decimal
-from typing import cast
+from typing import Annotated, cast
 
 import strawberry
 import strawberry_django
@@ -70,7 +70,7 @@ class LoyaltyQuery:
     )
 
     @strawberry_django.field(description="One shop by its slug, or null when there is none.")
-    def shop(self, slug: str) -> Shop | None:
+    def shop(self, slug: Annotated[str, strawberry.argument(description="The shop's slug.")]) -> Shop | None:
         """Shop by slug (public)."""
         return cast(Shop | None, mp.Shop.objects.filter(slug=slug).first())
 
@@ -132,7 +132,12 @@ class LoyaltyMutation:
         )
     )
     def order_event_record(
-        self, info: Info, input: OrderEventRecordInput, idempotency_key: str
+        self,
+        info: Info,
+        input: Annotated[OrderEventRecordInput, strawberry.argument(description="The order and its new status.")],
+        idempotency_key: Annotated[
+            str, strawberry.argument(description="Unique per event (1-200 chars); a replay returns the first result.")
+        ],
     ) -> OrderEventRecordPayload:
         """Translate the input and call ``order_event_record``."""
         data = OrderEventInput(
@@ -216,7 +221,12 @@ class LoyaltySubscription:
         )
     )
     async def account_updated(
-        self, info: Info, shop_id: strawberry.ID | None = None
+        self,
+        info: Info,
+        shop_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only this shop's account (global id); all when null."),
+        ] = None,
     ) -> AsyncGenerator[AccountUpdateEvent, None]:
         """Listen on the viewer's member group."""
         user = current_user(info)
@@ -232,7 +242,9 @@ class LoyaltySubscription:
     @strawberry.subscription(
         description="Points activity of one shop, for its staff. Errors: NOT_AUTHENTICATED, PERMISSION_DENIED."
     )
-    async def shop_activity(self, info: Info, shop_id: strawberry.ID) -> AsyncGenerator[AccountUpdateEvent, None]:
+    async def shop_activity(
+        self, info: Info, shop_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the shop.")]
+    ) -> AsyncGenerator[AccountUpdateEvent, None]:
         """Listen on the shop's group after checking the caller's staff role."""
         user = current_user(info)
         if not user.is_authenticated:

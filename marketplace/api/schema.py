@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -52,7 +54,9 @@ class MarketplaceMutation:
     """Session mutations (HTTP only: they set or clear the session cookie)."""
 
     @strawberry.mutation(description="Start a session for a customer or staff member. Codes: INVALID_CREDENTIALS.")
-    def login(self, info: Info, input: LoginInput) -> LoginPayload:
+    def login(
+        self, info: Info, input: Annotated[LoginInput, strawberry.argument(description="Credentials.")]
+    ) -> LoginPayload:
         """Call ``session_login`` with the HTTP request."""
         try:
             user = session_login(request=request_of(info), username=input.username, password=input.password)
