@@ -108,7 +108,13 @@ else:
             "NAME": BASE_DIR / "var" / "patron.sqlite3",
             # SQLite serialises writers; a generous timeout lets the in-process worker threads
             # and the web requests take turns instead of failing with "database is locked".
-            "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE"},
+            # WAL lets readers run beside the writer; synchronous=NORMAL is durable across
+            # application crashes (WAL's recommended setting) and avoids an fsync per commit.
+            "OPTIONS": {
+                "timeout": 30,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
         }
     }
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("PATRON_TEST_DATABASE_NAME") or None}

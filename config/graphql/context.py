@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.http import HttpRequest
 from strawberry.types import Info
 
 
@@ -23,9 +24,9 @@ def current_user(info: Info) -> AbstractBaseUser | AnonymousUser:
     session middleware or by the ``connection_init`` token (see ``config.asgi``).
     """
     request = request_of(info)
-    if request is None:
-        return AnonymousUser()
+    if isinstance(request, HttpRequest):  # also under ASGI, where the request has a ``scope`` too
+        return getattr(request, "user", None) or AnonymousUser()
     scope = getattr(request, "scope", None)
     if scope is not None:
         return scope.get("user") or AnonymousUser()
-    return getattr(request, "user", None) or AnonymousUser()
+    return AnonymousUser()

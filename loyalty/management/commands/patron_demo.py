@@ -52,8 +52,8 @@ class Command(BaseCommand):
         """Load samples and demo data and print the logins."""
         samples = Path(settings.BASE_DIR) / "samples"
         if not options["skip_samples"]:
-            call_command("import_orders", format="cdnow", path=str(samples / "cdnow_sample.csv.gz"), stdout=self.stdout)
-            call_command("import_orders", format="olist", path=str(samples / "olist"), stdout=self.stdout)
+            call_command("import_orders", str(samples / "cdnow_sample.csv.gz"), format="cdnow", stdout=self.stdout)
+            call_command("import_orders", str(samples / "olist"), format="olist", stdout=self.stdout)
         member = customer_ensure_login(
             username=DEMO_MEMBER[0],
             password=DEMO_MEMBER[1],
