@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 
+from marketplace.errors import DomainError
+
 
 class LedgerErrorCode(enum.Enum):
     """Why a ledger movement was refused. Values are stable API codes."""
@@ -16,11 +18,5 @@ class LedgerErrorCode(enum.Enum):
     IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
 
 
-class LedgerError(Exception):
-    """A refused ledger movement: nothing was written."""
-
-    def __init__(self, code: LedgerErrorCode, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
+class LedgerError(DomainError):
+    """A refused ledger movement (``code`` from :class:`LedgerErrorCode`): nothing was written."""

@@ -5,6 +5,21 @@ from __future__ import annotations
 import enum
 
 
+class DomainError(Exception):
+    """Base of every refused domain operation: nothing was written.
+
+    ``code`` is a member of the app's code enum (exposed as a GraphQL enum); ``field`` names
+    the offending input field in camelCase as the API spells it, or is ``None``. Higher apps
+    derive their errors from this class too.
+    """
+
+    def __init__(self, code: enum.Enum, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+
 class OrderErrorCode(enum.Enum):
     """Why an order event was refused. Values are stable API codes."""
 
@@ -23,17 +38,8 @@ class OrderErrorCode(enum.Enum):
     IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
 
 
-class OrderError(Exception):
-    """A refused order event: nothing was written.
-
-    ``field`` names the offending input field in camelCase as the API spells it (or ``None``).
-    """
-
-    def __init__(self, code: OrderErrorCode, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
+class OrderError(DomainError):
+    """A refused order event (``code`` from :class:`OrderErrorCode`): nothing was written."""
 
 
 class AuthErrorCode(enum.Enum):
@@ -45,11 +51,5 @@ class AuthErrorCode(enum.Enum):
     RATE_LIMITED = "RATE_LIMITED"
 
 
-class AuthError(Exception):
-    """A refused login or an anonymous caller where a login is needed."""
-
-    def __init__(self, code: AuthErrorCode, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
+class AuthError(DomainError):
+    """A refused login (``code`` from :class:`AuthErrorCode`)."""
