@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from loyalty.broadcasts import AccountUpdate, broadcast_on_commit
 from loyalty.models import EntryKind, LoyaltyProgram, MemberAccount, PointsEntry, PointsLot, SourceType, TierBasis
-from loyalty.services.ledger import Movement, account_lock, points_earn, points_for_amount, points_reverse_lot
+from loyalty.services.ledger import Movement, points_earn, points_for_amount, points_reverse_lot
 from loyalty.services.lifecycle import account_release_due
 from loyalty.services.tiers import account_get_or_enroll, tier_evaluate
 from marketplace.models import Order, OrderEvent, OrderStatus
@@ -126,7 +126,7 @@ def order_event_process(*, event_id: int, broadcast: bool = True) -> OrderEventO
     Every applied event is marked processed in the same transaction.
 
     Locks: the order's unprocessed events up to this one, in primary-key order, then the
-    account row (``account_lock``). A duplicate message, a retry or a concurrent worker waits
+    account row (locked by ``account_get_or_enroll``). A duplicate message, a retry or a concurrent worker waits
     on those locks and then finds the event processed. With ``broadcast`` an
     ``AccountUpdate`` goes to the member's and the shop's channel groups after commit. Opens
     its own durable transaction. Raises ``OrderEvent.DoesNotExist`` for an unknown id.
@@ -157,7 +157,6 @@ def _apply(event: OrderEvent, order: Order, program: LoyaltyProgram, broadcast: 
     """Enrol, post and evaluate for one event inside ``order_event_process``'s transaction."""
     at = event.occurred_at
     account, created = account_get_or_enroll(customer=order.customer, program=program, at=at)
-    account = account_lock(account_ids=[account.pk]).select_related("tier").get()
     account.program = program
     # Release on touch: lots due by now become available before this event posts, so the
     # account's entries stay in event-time order even when the release job runs late (or, in

@@ -65,13 +65,15 @@ def qualifying_value(*, account: MemberAccount, at: dt.datetime) -> Decimal:
 def account_get_or_enroll(
     *, customer: Customer, program: LoyaltyProgram, at: dt.datetime
 ) -> tuple[MemberAccount, bool]:
-    """The customer's account in the program, created (in the entry tier) on first use.
+    """The customer's account in the program, row-locked, created (in the entry tier) on first use.
 
-    Returns ``(account, created)``. Safe against a concurrent enrolment of the same member
-    (the unique constraint decides; the loser reads the winner's row). Needs an open
-    transaction; the caller locks the account afterwards if it will move points.
+    Returns ``(account, created)`` with ``tier`` loaded. Needs an open transaction; the
+    returned account is locked (``SELECT ... FOR UPDATE``) so the caller may move points.
+    Safe against a concurrent enrolment of the same member: the unique constraint decides and
+    the loser locks the winner's row.
     """
-    account = MemberAccount.objects.filter(customer=customer, program=program).first()
+    locked = MemberAccount.objects.select_for_update(of=("self",)).select_related("tier")
+    account = locked.filter(customer=customer, program=program).first()
     if account is not None:
         return account, False
     tiers = program_tiers(program)
@@ -89,8 +91,8 @@ def account_get_or_enroll(
                     created_at=at,
                 )
     except IntegrityError:
-        return MemberAccount.objects.get(customer=customer, program=program), False
-    return account, True
+        return locked.get(customer=customer, program=program), False
+    return locked.get(pk=account.pk), True
 
 
 def tier_evaluate(*, account: MemberAccount, at: dt.datetime, reason: str) -> TierChange | None:
