@@ -13,6 +13,7 @@ from django.utils import timezone
 from loyalty.models import EntryKind, MemberAccount, PointsEntry, PointsLot, Tier, TierWindow
 from loyalty.services.ledger import LIFETIME_KINDS
 from loyalty.services.tiers import program_tiers, window_bounds
+from marketplace.models import MONEY_PLACES
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,10 @@ def ledger_discrepancies(*, account_ids: list[int] | None = None) -> list[Discre
             expected["available_after"], expected["pending_after"] = last[account.pk]
             cached["available_after"], cached["pending_after"] = account.points_available, account.points_pending
         if account.program.tier_window == TierWindow.LIFETIME:
-            expected["qualifying"] = row.get("qualifying") or Decimal("0")
+            # A sum of two-decimal values has two decimals; SQLite sums decimals as REAL (e.g.
+            # 4378.54999999998 for 4378.55), so round before comparing. Exact on PostgreSQL.
+            qualifying = Decimal(row.get("qualifying") or 0).quantize(Decimal(1).scaleb(-MONEY_PLACES))
+            expected["qualifying"] = qualifying
             cached["qualifying"] = account.qualifying_value
         for check, value in expected.items():
             if value != cached[check]:

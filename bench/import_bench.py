@@ -1,0 +1,116 @@
+"""Import throughput on PostgreSQL, and its ratio to the machine's raw "ledger append" rate.
+
+Run from the repository root against a PostgreSQL server (the database named in the URL is not
+touched; a scratch database next to it is created, migrated and dropped):
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/patron .venv/bin/python bench/import_bench.py [ROWS]
+
+Imports the first ROWS (default 20000) CDNOW purchases with ``manage.py import_orders`` (one
+event per row, processed in the importing process exactly as the worker would), then runs
+``../shared/bench/ledger_anchor.sh 10 8`` and prints, one per line:
+
+    events=N seconds=S events_per_second=E
+    ledger_append_tps=T clients=8 seconds=10
+    ratio_to_ledger_anchor=R
+
+The anchor is raw SQL with 8 concurrent clients while the import is one sequential process doing
+the whole posting path (order, outbox, enrolment, lot, tier, release), so R is far below 1: it is
+a figure to compare between runs and commits of Patron, measured in the same run as its anchor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import dj_database_url
+import psycopg2
+from psycopg2 import sql
+
+ROOT = Path(__file__).resolve().parents[1]
+CDNOW = ROOT.parent / "shared" / "data" / "cdnow" / "transactions.csv.gz"
+ANCHOR = ROOT.parent / "shared" / "bench" / "ledger_anchor.sh"
+SUMMARY = re.compile(r"^imported .* events=(\d+) .* seconds=([\d.]+) events_per_second=([\d.]+)$", re.MULTILINE)
+
+
+def _admin_connection(config: dict):
+    """An autocommit connection to the server's ``postgres`` database (to create and drop)."""
+    connection = psycopg2.connect(
+        dbname="postgres",
+        user=config.get("USER") or None,
+        password=config.get("PASSWORD") or None,
+        host=config.get("HOST") or None,
+        port=config.get("PORT") or None,
+    )
+    connection.autocommit = True
+    return connection
+
+
+def _manage(url: str, *args: str) -> str:
+    """Run ``manage.py`` with ``DATABASE_URL=url``; return its stdout (raise on failure)."""
+    env = {**os.environ, "DATABASE_URL": url}
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{done.stderr[-2000:]}")
+    return done.stdout
+
+
+def _anchor() -> float | None:
+    """Raw ledger-append transactions per second (10 s, 8 clients), or ``None`` when unavailable."""
+    if not ANCHOR.is_file() or shutil.which("pgbench") is None or shutil.which("bash") is None:
+        missing = "pgbench" if ANCHOR.is_file() else str(ANCHOR)
+        print(f"ratio_to_ledger_anchor skipped: {missing} not found")
+        return None
+    done = subprocess.run(["bash", str(ANCHOR), "10", "8"], capture_output=True, text=True, check=False)
+    line = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+    match = re.search(r"ledger_append_tps=([\d.]+)", line)
+    if done.returncode != 0 or match is None:
+        print(f"ratio_to_ledger_anchor skipped: the anchor failed ({done.stderr.strip()[-300:]})")
+        return None
+    print(line)
+    return float(match.group(1))
+
+
+def main() -> None:
+    """Create the scratch database, import, measure the anchor, print the figures, drop it."""
+    parser = argparse.ArgumentParser(description="CDNOW import throughput on PostgreSQL.")
+    parser.add_argument("rows", nargs="?", type=int, default=20000, help="CDNOW rows to import (default 20000).")
+    parser.add_argument("--data", type=Path, default=CDNOW, help="The CDNOW transactions file.")
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", "")
+    config = dj_database_url.parse(url) if url else {}
+    if "postgresql" not in config.get("ENGINE", ""):
+        raise SystemExit("import_bench: set DATABASE_URL to a PostgreSQL server (postgres://...); it refuses SQLite")
+    scratch = f"patron_import_bench_{os.getpid()}"
+    parts = urlsplit(url)
+    scratch_url = urlunsplit((parts.scheme, parts.netloc, f"/{scratch}", parts.query, parts.fragment))
+    admin = _admin_connection(config)
+    with admin.cursor() as cursor:
+        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(scratch)))
+    try:
+        _manage(scratch_url, "migrate", "-v0")
+        out = _manage(scratch_url, "import_orders", "--format", "cdnow", str(args.data), "--limit", str(args.rows))
+        match = SUMMARY.search(out)
+        if match is None:
+            raise SystemExit(f"no summary line in the import's output:\n{out}")
+        events, seconds, rate = int(match.group(1)), float(match.group(2)), float(match.group(3))
+        print(f"events={events} seconds={seconds:.2f} events_per_second={rate:.1f}")
+        anchor = _anchor()
+        if anchor:
+            print(f"ratio_to_ledger_anchor={rate / anchor:.4f}")
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(scratch)))
+        admin.close()
+
+
+if __name__ == "__main__":
+    main()
