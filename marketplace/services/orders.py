@@ -292,6 +292,11 @@ def _record(
             order = _order_create(data, shop, goods, shipping)
             previous = ""
         else:
+            # A concurrent call with this key may have committed while we waited for the lock:
+            # answer as its replay before judging the status transition it already made.
+            replay = _replay(key, fingerprint)
+            if replay is not None:
+                return replay
             previous = order.status
             _order_move(order, data)
         event = OrderEvent.objects.create(

@@ -12,6 +12,7 @@ from django.db import DatabaseError, connection, connections, transaction
 from loyalty.models import MemberAccount, PointsEntry
 from loyalty.selectors import ledger_discrepancies
 from loyalty.services.orders import order_event_process
+from marketplace.models import OrderEvent
 from marketplace.services.orders import order_event_record
 from tests.factories import CustomerFactory, order_input, shop_with_program
 
@@ -100,6 +101,19 @@ def test_concurrent_same_key_records_one_order(postgres):
     assert not [r for r in results if isinstance(r, Exception)], results
     assert sorted(r.replayed for r in results) == [False, True, True, True]
     assert len({r.order.pk for r in results}) == 1
+
+
+def test_concurrent_same_key_status_change_is_one_change_and_replays(postgres):
+    # given a placed order, and the same "delivered" event sent 6 times at once with one key
+    shop, customer = shop_with_program(), CustomerFactory()
+    order_event_record(data=order_input(shop, "A1", "placed", customer=customer), idempotency_key="placed", actor=None)
+    delivered = order_input(shop, "A1", "delivered", at=dt.datetime(2026, 1, 6, 12, tzinfo=dt.UTC), lines=False)
+    # when they race for the order's row lock
+    results = run_concurrently([lambda: order_event_record(data=delivered, idempotency_key="same", actor=None)] * 6)
+    # then one moved the order and the others answer as replays (not "delivered -> delivered")
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sorted(r.replayed for r in results) == [False] + [True] * 5
+    assert OrderEvent.objects.filter(order__external_id="A1").count() == 2
 
 
 def test_posted_entries_cannot_be_updated_or_deleted(postgres):
