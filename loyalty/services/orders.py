@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
+from django.db.models import Subquery
 from django.utils import timezone
 
 from loyalty.broadcasts import AccountUpdate, broadcast_on_commit
@@ -131,14 +132,15 @@ def order_event_process(*, event_id: int, broadcast: bool = True) -> OrderEventO
     ``AccountUpdate`` goes to the member's and the shop's channel groups after commit. Opens
     its own durable transaction. Raises ``OrderEvent.DoesNotExist`` for an unknown id.
     """
-    order_id = OrderEvent.objects.values_list("order_id", flat=True).get(pk=event_id)
     with transaction.atomic(durable=True):
         events = list(
             OrderEvent.objects.select_for_update(of=("self",))
             .select_related("order__shop__program__shop", "order__customer")
-            .filter(order_id=order_id, pk__lte=event_id)
+            .filter(order_id=Subquery(OrderEvent.objects.filter(pk=event_id).values("order_id")), pk__lte=event_id)
             .order_by("pk")
         )
+        if not events or events[-1].pk != event_id:
+            raise OrderEvent.DoesNotExist(f"order event {event_id} does not exist")
         if events[-1].processed_at is not None:
             return OrderEventOutcome(event_id=event_id, already_processed=True)
         outcome = OrderEventOutcome(event_id=event_id, already_processed=False)

@@ -120,6 +120,9 @@ def tier_evaluate(*, account: MemberAccount, at: dt.datetime, reason: str) -> Ti
             created_at=at,
         )
         account.tier = target
-    account.qualifying_value = value
-    MemberAccount.objects.filter(pk=account.pk).update(tier=account.tier, qualifying_value=value)
+    # The ledger posting already moved the cached value by the entry's delta; write only what
+    # differs (a tier change, or a windowed value that dropped old entries).
+    if change is not None or value != account.qualifying_value:
+        account.qualifying_value = value
+        MemberAccount.objects.filter(pk=account.pk).update(tier=account.tier, qualifying_value=value)
     return change
