@@ -19,7 +19,7 @@ computed in ``Decimal``; see :func:`points_for_amount`.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_FLOOR, Decimal
 
 from django.db import transaction
@@ -141,13 +141,11 @@ def points_earn(
     released = available_at <= movement.at
     entry = _append(
         account,
-        Movement(
-            **{
-                **movement.__dict__,
-                "points": points,
-                "available_delta": points if released else 0,
-                "pending_delta": 0 if released else points,
-            }
+        replace(
+            movement,
+            points=points,
+            available_delta=points if released else 0,
+            pending_delta=0 if released else points,
         ),
     )
     PointsLot.objects.create(
@@ -219,15 +217,13 @@ def points_reverse_lot(
     pending = lot.released_at is None
     entry = _append(
         account,
-        Movement(
-            **{
-                **movement.__dict__,
-                "kind": EntryKind.REVERSE,
-                "points": -taken,
-                "available_delta": 0 if pending else -taken,
-                "pending_delta": -taken if pending else 0,
-                "qualifying_delta": qualifying_delta,
-            }
+        replace(
+            movement,
+            kind=EntryKind.REVERSE,
+            points=-taken,
+            available_delta=0 if pending else -taken,
+            pending_delta=-taken if pending else 0,
+            qualifying_delta=qualifying_delta,
         ),
     )
     PointsLot.objects.filter(pk=lot.pk).update(remaining=F("remaining") - taken)
