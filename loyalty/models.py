@@ -165,6 +165,7 @@ class EntryKind(models.TextChoices):
     RELEASE = "release", "Pending points became available"
     REVERSE = "reverse", "Earning reversed (return or refund)"
     REDEEM = "redeem", "Redeemed for a reward"
+    REFUND = "refund", "Points returned (redemption cancelled or expired unused)"
     EXPIRE = "expire", "Expired"
     ADJUST = "adjust", "Adjusted by staff"
 
@@ -256,6 +257,27 @@ class PointsLot(models.Model):
 
     def __str__(self) -> str:
         return f"lot {self.pk}: {self.remaining}/{self.points}"
+
+
+class PointsLotConsumption(models.Model):
+    """How many points one spending entry (a redemption) took from one lot.
+
+    Spending takes lots that expire first (see ``services.ledger.points_redeem``); a refund puts
+    the points back into the same lots, so they keep their original expiry.
+    """
+
+    entry = models.ForeignKey(PointsEntry, on_delete=models.PROTECT, related_name="consumptions")
+    lot = models.ForeignKey(PointsLot, on_delete=models.PROTECT, related_name="consumptions")
+    points = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["entry", "lot"], name="consumption_unique_entry_lot"),
+            models.CheckConstraint(condition=Q(points__gt=0), name="consumption_points_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.points} from lot {self.lot_id}"
 
 
 class TierChange(models.Model):

@@ -10,8 +10,8 @@ from decimal import Decimal
 from django.db.models import Case, IntegerField, Max, Q, Sum, Value, When
 from django.utils import timezone
 
-from loyalty.models import EntryKind, MemberAccount, PointsEntry, PointsLot, Tier, TierWindow
-from loyalty.services.ledger import LIFETIME_KINDS
+from loyalty.models import MemberAccount, PointsEntry, PointsLot, Tier, TierWindow
+from loyalty.services.ledger import EXPIRED_KINDS, LIFETIME_KINDS, REDEEMED_KINDS
 from loyalty.services.tiers import program_tiers, window_bounds
 from marketplace.models import MONEY_PLACES
 
@@ -94,8 +94,8 @@ def ledger_discrepancies(*, account_ids: list[int] | None = None) -> list[Discre
             available=Sum("available_delta"),
             pending=Sum("pending_delta"),
             lifetime=Sum("points", filter=Q(kind__in=list(LIFETIME_KINDS))),
-            redeemed=Sum("points", filter=Q(kind=EntryKind.REDEEM)),
-            expired=Sum("points", filter=Q(kind=EntryKind.EXPIRE)),
+            redeemed=Sum("points", filter=Q(kind__in=list(REDEEMED_KINDS))),
+            expired=Sum("points", filter=Q(kind__in=list(EXPIRED_KINDS))),
             qualifying=Sum("qualifying_delta"),
             last_id=Max("id"),
         )

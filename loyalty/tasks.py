@@ -24,12 +24,12 @@ SWEEP_GRACE = dt.timedelta(seconds=60)
 SWEEP_BATCH = 1000
 
 
-def _transient(retries: int, exception: BaseException) -> bool:
+def transient(retries: int, exception: BaseException) -> bool:
     """Retry lost connections, deadlocks and serialisation failures; not our own bugs."""
     return isinstance(exception, OperationalError | InterfaceError) and retries < 10
 
 
-@dramatiq.actor(queue_name="loyalty", retry_when=_transient, max_backoff=60_000)
+@dramatiq.actor(queue_name="loyalty", retry_when=transient, max_backoff=60_000)
 def order_event_process_task(event_id: int) -> None:
     """Apply outbox ``OrderEvent`` ``event_id`` to the ledger (see ``order_event_process``)."""
     try:
@@ -70,7 +70,7 @@ def outbox_sweep_task() -> None:
 
 
 @cron("*/15 * * * *")
-@dramatiq.actor(queue_name="loyalty", retry_when=_transient)
+@dramatiq.actor(queue_name="loyalty", retry_when=transient)
 def points_release_task() -> None:
     """Every 15 minutes: make pending points available whose return window has passed."""
     summary = points_release_due(now=timezone.now())

@@ -1,10 +1,10 @@
-"""Rewards app configuration (the app is filled by a later issue)."""
+"""Rewards app configuration."""
 
 from django.apps import AppConfig
 
 
 class RewardsConfig(AppConfig):
-    """Rewards of a shop's loyalty program."""
+    """Rewards catalogues, redemptions and their codes."""
 
     name = "rewards"
     default_auto_field = "django.db.models.BigAutoField"

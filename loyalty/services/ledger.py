@@ -26,10 +26,14 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 
 from loyalty.errors import LedgerError, LedgerErrorCode
-from loyalty.models import EntryKind, MemberAccount, PointsEntry, PointsLot, SourceType
+from loyalty.models import EntryKind, MemberAccount, PointsEntry, PointsLot, PointsLotConsumption, SourceType
 
 #: Kinds whose points count towards ``lifetime_points`` (earnings net of their reversals).
 LIFETIME_KINDS = frozenset({EntryKind.EARN, EntryKind.BONUS, EntryKind.REVERSE})
+#: Kinds whose (negated) points count towards ``points_redeemed`` (redemptions net of refunds).
+REDEEMED_KINDS = frozenset({EntryKind.REDEEM, EntryKind.REFUND})
+#: Kinds whose (negated) points count towards ``points_expired``.
+EXPIRED_KINDS = frozenset({EntryKind.EXPIRE})
 
 
 def points_for_amount(*, amount: Decimal, rate: Decimal, multiplier: Decimal) -> int:
@@ -86,6 +90,8 @@ def _append(account: MemberAccount, movement: Movement) -> PointsEntry:
     if not movement.reason:
         raise LedgerError(LedgerErrorCode.REASON_REQUIRED, "Every ledger entry needs a reason.")
     lifetime_delta = movement.points if movement.kind in LIFETIME_KINDS else 0
+    redeemed_delta = -movement.points if movement.kind in REDEEMED_KINDS else 0
+    expired_delta = -movement.points if movement.kind in EXPIRED_KINDS else 0
     entry = PointsEntry.objects.create(
         account=account,
         kind=movement.kind,
@@ -107,12 +113,16 @@ def _append(account: MemberAccount, movement: Movement) -> PointsEntry:
         points_available=F("points_available") + movement.available_delta,
         points_pending=F("points_pending") + movement.pending_delta,
         lifetime_points=F("lifetime_points") + lifetime_delta,
+        points_redeemed=F("points_redeemed") + redeemed_delta,
+        points_expired=F("points_expired") + expired_delta,
         qualifying_value=F("qualifying_value") + movement.qualifying_delta,
         last_activity_at=movement.at,
     )
     account.points_available = available
     account.points_pending = pending
     account.lifetime_points += lifetime_delta
+    account.points_redeemed += redeemed_delta
+    account.points_expired += expired_delta
     account.qualifying_value += movement.qualifying_delta
     account.last_activity_at = movement.at
     return entry
@@ -228,4 +238,66 @@ def points_reverse_lot(
     )
     PointsLot.objects.filter(pk=lot.pk).update(remaining=F("remaining") - taken)
     lot.remaining -= taken
+    return entry
+
+
+def points_redeem(*, account: MemberAccount, points: int, movement: Movement) -> PointsEntry:
+    """Spend ``points`` (> 0) of the account's available points (a REDEEM entry). Caller holds the lock.
+
+    Pending points never count. The points are taken from released lots that expire first
+    (``expires_at`` ascending, lots that never expire last, then oldest first), each take
+    recorded as a :class:`PointsLotConsumption`. Idempotent on ``movement.idempotency_key``.
+    Raises ``LedgerError(INSUFFICIENT_POINTS)`` before writing when the available balance is
+    short, ``LedgerError(INVALID_POINTS)`` for a non-positive amount.
+    """
+    assert transaction.get_connection().in_atomic_block, "points_redeem needs an open transaction"
+    existing = entry_existing(idempotency_key=movement.idempotency_key)
+    if existing is not None:
+        return existing
+    if points <= 0:
+        raise LedgerError(LedgerErrorCode.INVALID_POINTS, "A redemption must cost a positive number of points.")
+    if account.points_available < points:
+        raise LedgerError(LedgerErrorCode.INSUFFICIENT_POINTS, "Not enough available points.")
+    lots = PointsLot.objects.filter(account=account, released_at__isnull=False, remaining__gt=0).order_by(
+        F("expires_at").asc(nulls_last=True), "available_at", "pk"
+    )
+    plan: list[tuple[PointsLot, int]] = []
+    left = points
+    for lot in lots:
+        take = min(lot.remaining, left)
+        plan.append((lot, take))
+        left -= take
+        if left == 0:
+            break
+    if left:  # the cached balance and the lots disagree: refuse rather than break the invariant
+        raise LedgerError(LedgerErrorCode.INSUFFICIENT_POINTS, "Available lots do not cover the balance.")
+    entry = _append(
+        account,
+        replace(movement, kind=EntryKind.REDEEM, points=-points, available_delta=-points, pending_delta=0),
+    )
+    for lot, take in plan:
+        PointsLot.objects.filter(pk=lot.pk).update(remaining=F("remaining") - take)
+    PointsLotConsumption.objects.bulk_create(
+        PointsLotConsumption(entry=entry, lot=lot, points=take) for lot, take in plan
+    )
+    return entry
+
+
+def points_refund(*, account: MemberAccount, redeem_entry: PointsEntry, movement: Movement) -> PointsEntry:
+    """Give back the points of a REDEEM entry (a REFUND entry). Caller holds the lock.
+
+    The points go back into the lots they were taken from, so they keep their original expiry
+    (docs/ledger.md, "Refunds"). Idempotent on ``movement.idempotency_key``.
+    """
+    assert transaction.get_connection().in_atomic_block, "points_refund needs an open transaction"
+    existing = entry_existing(idempotency_key=movement.idempotency_key)
+    if existing is not None:
+        return existing
+    points = -redeem_entry.points
+    entry = _append(
+        account,
+        replace(movement, kind=EntryKind.REFUND, points=points, available_delta=points, pending_delta=0),
+    )
+    for consumption in PointsLotConsumption.objects.filter(entry=redeem_entry):
+        PointsLot.objects.filter(pk=consumption.lot_id).update(remaining=F("remaining") + consumption.points)
     return entry
