@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -30,3 +31,16 @@ def current_user(info: Info) -> AbstractBaseUser | AnonymousUser:
     if scope is not None:
         return scope.get("user") or AnonymousUser()
     return AnonymousUser()
+
+
+@dataclass(frozen=True)
+class ViewerIdentity:
+    """Who the ``viewer`` is: the root object every app's part of ``Viewer`` resolves against.
+
+    ``customer_id`` is ``None`` for a staff-only login (no member accounts).
+    """
+
+    user_id: int
+    customer_id: int | None
+    display_name: str
+    email: str

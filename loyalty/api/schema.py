@@ -17,35 +17,37 @@ from asgiref.sync import sync_to_async
 from strawberry.types import Info
 from strawberry_django.relay import DjangoListConnection
 
-from config.graphql.context import current_user
+from config.graphql.context import ViewerIdentity, current_user
 from config.graphql.errors import not_authenticated, permission_denied
 from config.graphql.ids import decode_global_id
 from loyalty import models
 from loyalty.api.errors import OrderError
-from loyalty.api.types import MemberAccount, Order, OrderStatus, Shop
+from loyalty.api.types import MEMBER_ACCOUNT, NODES, SHOP, Order, OrderStatus
 from loyalty.broadcasts import ACCOUNT_UPDATED, member_group, shop_group
 from marketplace import models as mp
 from marketplace.errors import OrderError as OrderDomainError
 from marketplace.selectors import customer_for_user, staff_role
 from marketplace.services.orders import CustomerInput, OrderEventInput, OrderLineInput, order_event_record
 
+VIEWER = Annotated["Viewer", strawberry.lazy(NODES)]  # noqa: F821  (resolved lazily)
 
-@strawberry.type(description="The logged-in customer: every shop account on one page.")
-class Viewer:
+
+@strawberry.type(name="ViewerLoyaltyPart", description="Loyalty part of Viewer (not in the schema).")
+class ViewerLoyaltyPart:
     """The caller as a member of the marketplace's shops."""
 
     display_name: str = strawberry.field(description="Name shown on the dashboard.")
     email: str = strawberry.field(description="Contact e-mail.")
-    customer_id: strawberry.Private[int | None]
 
     @strawberry_django.connection(
-        DjangoListConnection[MemberAccount], description="The member's accounts, one per shop, oldest first."
+        DjangoListConnection[MEMBER_ACCOUNT], description="The member's accounts, one per shop, oldest first."
     )
     def accounts(self) -> list[models.MemberAccount]:
         """Accounts of the viewer's customer record (none for a staff-only login)."""
-        if self.customer_id is None:
+        customer_id = cast(ViewerIdentity, self).customer_id
+        if customer_id is None:
             return models.MemberAccount.objects.none()  # type: ignore[return-value]
-        return models.MemberAccount.objects.filter(customer_id=self.customer_id).order_by("enrolled_at", "pk")  # type: ignore[return-value]
+        return models.MemberAccount.objects.filter(customer_id=customer_id).order_by("enrolled_at", "pk")  # type: ignore[return-value]
 
 
 @strawberry.type
@@ -53,26 +55,27 @@ class LoyaltyQuery:
     """Read side of the loyalty API."""
 
     @strawberry.field(description="The logged-in user's member view. Errors with NOT_AUTHENTICATED when anonymous.")
-    def viewer(self, info: Info) -> Viewer:
+    def viewer(self, info: Info) -> VIEWER:
         """Build the viewer from the session user (one query for the customer record)."""
         user = current_user(info)
         if not user.is_authenticated:
             raise not_authenticated()
         customer = customer_for_user(user=user)
-        return Viewer(
+        return ViewerIdentity(
+            user_id=user.pk,
+            customer_id=customer.pk if customer else None,
             display_name=(customer.display_name if customer else "") or user.get_username(),
             email=(customer.email if customer else "") or getattr(user, "email", ""),
-            customer_id=customer.pk if customer else None,
         )
 
-    shops: DjangoListConnection[Shop] = strawberry_django.connection(
+    shops: DjangoListConnection[SHOP] = strawberry_django.connection(
         description="Every shop with its public program and tiers, by name."
     )
 
     @strawberry_django.field(description="One shop by its slug, or null when there is none.")
-    def shop(self, slug: Annotated[str, strawberry.argument(description="The shop's slug.")]) -> Shop | None:
+    def shop(self, slug: Annotated[str, strawberry.argument(description="The shop's slug.")]) -> SHOP | None:
         """Shop by slug (public)."""
-        return cast(Shop | None, mp.Shop.objects.filter(slug=slug).first())
+        return mp.Shop.objects.filter(slug=slug).first()
 
 
 @strawberry.input(name="CustomerInput", description="Who bought, identified by the marketplace-wide customer id.")
@@ -177,7 +180,7 @@ class LoyaltyMutation:
 class AccountUpdateEvent:
     """Pushed to the member's dashboards and the shop's consoles after a change commits."""
 
-    account: MemberAccount = strawberry.field(description="The account as it is now.")
+    account: MEMBER_ACCOUNT = strawberry.field(description="The account as it is now.")
     kind: str = strawberry.field(description="What happened: an EntryKind value, or 'enrolled'.")
     points: int = strawberry.field(description="Signed points of the movement (0 for enrolment).")
     reason: str = strawberry.field(description="Human-readable reason.")
@@ -202,7 +205,7 @@ async def _events(info: Info, groups: list[str], shop_pk: int | None) -> AsyncGe
                 continue
             account = await sync_to_async(_account_for_event)(message["account_id"])
             yield AccountUpdateEvent(
-                account=cast(MemberAccount, account),
+                account=account,
                 kind=message["kind"],
                 points=message["points"],
                 reason=message["reason"],

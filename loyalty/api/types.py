@@ -1,14 +1,17 @@
-"""GraphQL types of the loyalty app (and of the shop and order, which the program gives meaning).
+"""GraphQL types of the loyalty app, and its parts of the composite ``Shop`` and ``MemberAccount``.
 
-The ``Shop`` and ``Order`` types live here rather than in ``marketplace.api`` because they show
-loyalty fields (program, tiers, points) and a lower app may not import a higher one.
+``Shop``, ``MemberAccount`` and ``Viewer`` gather fields from several apps, so they are composed
+in ``config.graphql.nodes`` (the composition root) from one *part* per app: this module gives
+``ShopLoyaltyPart`` and ``AccountLoyaltyPart``; parts are never in the schema themselves.
+References to the composite types go through ``strawberry.lazy`` (see ``SHOP`` below), so no
+app imports a higher one. ``Order`` lives here because it shows loyalty fields.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import cast
+from typing import Annotated, cast
 
 import strawberry
 import strawberry_django
@@ -18,6 +21,11 @@ from strawberry_django.relay import DjangoListConnection
 from loyalty import models
 from loyalty.selectors import tier_progress
 from marketplace import models as mp
+
+#: The composite node types, resolved lazily from the composition root.
+NODES = "config.graphql.nodes"
+SHOP = Annotated["Shop", strawberry.lazy(NODES)]  # noqa: F821  (resolved lazily)
+MEMBER_ACCOUNT = Annotated["MemberAccount", strawberry.lazy(NODES)]  # noqa: F821
 
 
 @strawberry_django.type(models.Tier, description="One level of a shop's program, lowest first.")
@@ -74,8 +82,8 @@ class Program(relay.Node):
         return cast(models.LoyaltyProgram, self).effective_pending_days
 
 
-@strawberry_django.type(mp.Shop, description="A shop of the marketplace with its loyalty program.")
-class Shop(relay.Node):
+@strawberry_django.type(mp.Shop, name="ShopLoyaltyPart", description="Loyalty part of Shop (not in the schema).")
+class ShopLoyaltyPart(relay.Node):
     """A shop: its public face and its program."""
 
     name: str = strawberry_django.field(description="Display name.")
@@ -146,8 +154,10 @@ class TierProgress:
     )
 
 
-@strawberry_django.type(models.MemberAccount, description="A customer's membership in one shop's program.")
-class MemberAccount(relay.Node):
+@strawberry_django.type(
+    models.MemberAccount, name="AccountLoyaltyPart", description="Loyalty part of MemberAccount (not in the schema)."
+)
+class AccountLoyaltyPart(relay.Node):
     """Balances, tier and history of one member in one shop."""
 
     points_available: int = strawberry_django.field(description="Points that can be redeemed now.")
@@ -166,9 +176,9 @@ class MemberAccount(relay.Node):
         description="The shop of this account.",
         select_related=["program__shop"],
     )
-    def shop(self) -> Shop:
+    def shop(self) -> SHOP:
         """The account's shop (through its program)."""
-        return cast(Shop, cast(models.MemberAccount, self).program.shop)
+        return cast(models.MemberAccount, self).program.shop
 
     @strawberry_django.field(
         description="Progress towards the next tier.",
@@ -213,5 +223,5 @@ class Order(relay.Node):
     shipping_amount: Decimal = strawberry_django.field(description="Shipping; earns nothing.")
     placed_at: dt.datetime = strawberry_django.field(description="When the order was placed.")
     delivered_at: dt.datetime | None = strawberry_django.field(description="When it was delivered, if it was.")
-    shop: Shop = strawberry_django.field(description="The shop.")
+    shop: SHOP = strawberry_django.field(description="The shop.")
     lines: list[OrderLine] = strawberry_django.field(description="The order's lines.")

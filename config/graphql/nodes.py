@@ -1,0 +1,34 @@
+"""The composition root of the node types that gather fields from several apps.
+
+Each app's ``api`` contributes a *part* (a strawberry type that is never in the schema by
+itself); the composite type here inherits all parts. Lower apps reference these composites
+lazily (``strawberry.lazy("config.graphql.nodes")``), so no app imports a higher one and a new
+app extends ``Shop``, ``MemberAccount`` or ``Viewer`` by adding its part here.
+"""
+
+from __future__ import annotations
+
+import strawberry
+import strawberry_django
+
+from loyalty import models as loyalty_models
+from loyalty.api.schema import ViewerLoyaltyPart
+from loyalty.api.types import AccountLoyaltyPart, ShopLoyaltyPart
+from marketplace import models as mp
+
+
+@strawberry_django.type(mp.Shop, name="Shop", description="A shop of the marketplace with its loyalty program.")
+class Shop(ShopLoyaltyPart):
+    """A shop: its public face, program and catalogue."""
+
+
+@strawberry_django.type(
+    loyalty_models.MemberAccount, name="MemberAccount", description="A customer's membership in one shop's program."
+)
+class MemberAccount(AccountLoyaltyPart):
+    """Balances, tier and history of one member in one shop."""
+
+
+@strawberry.type(name="Viewer", description="The logged-in user: every shop account on one page.")
+class Viewer(ViewerLoyaltyPart):
+    """The caller as a member of the marketplace's shops."""
