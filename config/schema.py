@@ -20,6 +20,7 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from loyalty.api.schema import LoyaltyMutation, LoyaltyQuery, LoyaltySubscription
 from marketplace.api.schema import MarketplaceMutation
+from rewards.api.schema import RewardsMutation
 
 
 @strawberry.type(description="Everything that can be read: the member view (viewer) and the public shops.")
@@ -28,7 +29,7 @@ class Query(LoyaltyQuery):
 
 
 @strawberry.type(description="Every change; each mutation returns a payload with coded errors.")
-class Mutation(MarketplaceMutation, LoyaltyMutation):
+class Mutation(MarketplaceMutation, LoyaltyMutation, RewardsMutation):
     """Root mutation, merged from the apps' mutation types."""
 
 

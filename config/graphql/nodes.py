@@ -15,20 +15,21 @@ from loyalty import models as loyalty_models
 from loyalty.api.schema import ViewerLoyaltyPart
 from loyalty.api.types import AccountLoyaltyPart, ShopLoyaltyPart
 from marketplace import models as mp
+from rewards.api.types import AccountRewardsPart, ShopRewardsPart, ViewerRewardsPart
 
 
 @strawberry_django.type(mp.Shop, name="Shop", description="A shop of the marketplace with its loyalty program.")
-class Shop(ShopLoyaltyPart):
+class Shop(ShopRewardsPart, ShopLoyaltyPart):
     """A shop: its public face, program and catalogue."""
 
 
 @strawberry_django.type(
     loyalty_models.MemberAccount, name="MemberAccount", description="A customer's membership in one shop's program."
 )
-class MemberAccount(AccountLoyaltyPart):
+class MemberAccount(AccountRewardsPart, AccountLoyaltyPart):
     """Balances, tier and history of one member in one shop."""
 
 
 @strawberry.type(name="Viewer", description="The logged-in user: every shop account on one page.")
-class Viewer(ViewerLoyaltyPart):
+class Viewer(ViewerRewardsPart, ViewerLoyaltyPart):
     """The caller as a member of the marketplace's shops."""

@@ -26,7 +26,8 @@ from marketplace.selectors import customer_for_user, staff_role
 from marketplace.throttle import throttle_hit
 from rewards.codes import code_check, code_generate
 from rewards.errors import RewardError, RewardErrorCode
-from rewards.models import LimitPeriod, Redemption, RedemptionStatus, Reward, RewardStatus
+from rewards.models import Redemption, RedemptionStatus, Reward
+from rewards.selectors import reward_unavailable, taken_in_period
 
 logger = logging.getLogger(__name__)
 
@@ -45,41 +46,12 @@ class RedeemResult:
     replayed: bool
 
 
-def _period_start(period: str, now: dt.datetime) -> dt.datetime | None:
-    """Start of the calendar period (UTC) containing ``now``; ``None`` for ever."""
-    day = now.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    if period == LimitPeriod.DAY:
-        return day
-    if period == LimitPeriod.WEEK:
-        return day - dt.timedelta(days=day.weekday())
-    if period == LimitPeriod.MONTH:
-        return day.replace(day=1)
-    if period == LimitPeriod.YEAR:
-        return day.replace(month=1, day=1)
-    return None
-
-
 def _reward_checks(reward: Reward, account: MemberAccount, now: dt.datetime) -> None:
-    """Raise the first reason ``account`` cannot redeem ``reward`` now (stock is checked by the write)."""
-    if reward.status != RewardStatus.ACTIVE:
-        raise RewardError(RewardErrorCode.REWARD_INACTIVE, "This reward is archived.", "rewardId")
-    if (reward.valid_from and now < reward.valid_from) or (reward.valid_until and now >= reward.valid_until):
-        raise RewardError(RewardErrorCode.REWARD_INACTIVE, "This reward is not offered at this time.", "rewardId")
-    if reward.min_tier is not None and (account.tier is None or account.tier.position < reward.min_tier.position):
-        raise RewardError(RewardErrorCode.TIER_REQUIRED, f"This reward needs tier {reward.min_tier.name}.", "rewardId")
-    if reward.per_member_limit is not None:
-        taken = Redemption.objects.filter(account=account, reward=reward).exclude(status=RedemptionStatus.CANCELLED)
-        start = _period_start(reward.limit_period, now)
-        if start is not None:
-            taken = taken.filter(issued_at__gte=start)
-        if taken.count() >= reward.per_member_limit:
-            raise RewardError(RewardErrorCode.LIMIT_REACHED, "You have reached this reward's limit.", "rewardId")
-    if account.points_available < reward.points_cost:
-        raise RewardError(
-            RewardErrorCode.INSUFFICIENT_POINTS,
-            f"This reward costs {reward.points_cost} points; {account.points_available} are available.",
-            "rewardId",
-        )
+    """Raise the first reason ``account`` cannot redeem ``reward`` now (stock is re-checked by the write)."""
+    counts = taken_in_period(account=account, rewards=[reward], now=now)
+    problem = reward_unavailable(reward=reward, account=account, now=now, taken_in_period=counts[reward.pk])
+    if problem is not None:
+        raise problem
 
 
 def _fingerprint(*parts: object) -> str:

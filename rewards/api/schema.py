@@ -1,0 +1,275 @@
+"""Rewards' part of the GraphQL schema: redeem, cancel, the till, and the owners' catalogue edits.
+
+Resolvers are thin: they decode ids, call one service and map :class:`RewardError` to the
+payload's coded errors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Annotated, TypeVar, cast
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from config.graphql.context import current_user
+from config.graphql.ids import decode_global_id
+from rewards.api.types import LimitPeriod, Redemption, Reward, RewardErrorCode, RewardKind
+from rewards.errors import RewardError as RewardDomainError
+from rewards.services import (
+    RewardInput,
+    redemption_cancel,
+    redemption_consume,
+    redemption_validate,
+    reward_archive,
+    reward_create,
+    reward_redeem,
+    reward_update,
+)
+
+T = TypeVar("T")
+
+
+@strawberry.type(description="A refused rewards operation; nothing was changed.")
+class RewardError:
+    """One reason a rewards operation was refused."""
+
+    field: str | None = strawberry.field(description="Input field at fault (camelCase), or null.")
+    message: str = strawberry.field(description="Human-readable explanation.")
+    code: RewardErrorCode = strawberry.field(description="Stable machine-readable code.")
+
+
+def _attempt(call: Callable[[], T]) -> tuple[T | None, list[RewardError]]:
+    """Run a service call; turn a domain refusal into the payload's error list."""
+    try:
+        return call(), []
+    except RewardDomainError as error:
+        return None, [RewardError(field=error.field, message=error.message, code=error.code)]
+
+
+@strawberry.input(description="Which reward to redeem.")
+class RewardRedeemInput:
+    """Input of rewardRedeem."""
+
+    reward_id: strawberry.ID = strawberry.field(description="Global id of the reward.")
+
+
+@strawberry.type(description="Result of rewardRedeem.")
+class RewardRedeemPayload:
+    """The redemption with its code, or coded errors."""
+
+    redemption: Redemption | None = strawberry.field(description="The redemption; null when refused.")
+    replayed: bool = strawberry.field(description="True when this idempotency key was used before (no change).")
+    errors: list[RewardError] = strawberry.field(description="Why it was refused; empty on success.")
+
+
+@strawberry.input(description="A code typed or scanned at the till of one shop.")
+class RedemptionCodeInput:
+    """Input of redemptionValidate and redemptionConsume."""
+
+    shop_id: strawberry.ID = strawberry.field(description="Global id of the shop at whose till the code is shown.")
+    code: str = strawberry.field(description="The code; case, spaces, dashes and look-alike letters are forgiven.")
+    order_external_id: str = strawberry.field(default="", description="The shop's order it is used on (consume only).")
+
+
+@strawberry.type(description="Result of a till operation or a cancellation.")
+class RedemptionPayload:
+    """The redemption, or coded errors."""
+
+    redemption: Redemption | None = strawberry.field(description="The redemption; null when refused.")
+    errors: list[RewardError] = strawberry.field(description="Why it was refused; empty on success.")
+
+
+@strawberry.input(description="Which redemption to cancel.")
+class RedemptionCancelInput:
+    """Input of redemptionCancel."""
+
+    redemption_id: strawberry.ID = strawberry.field(description="Global id of the redemption.")
+
+
+@strawberry.input(description="A reward's settings, as an owner or manager sets them.")
+class RewardInputType:
+    """Settings of rewardCreate / rewardUpdate."""
+
+    name: str = strawberry.field(description="Name, 1-200 characters.")
+    kind: RewardKind = strawberry.field(description="What it gives.")
+    points_cost: int = strawberry.field(description="Points it costs, 1 to 1,000,000,000.")
+    description: str = strawberry.field(default="", description="Description.")
+    translations: JSON = strawberry.field(
+        default_factory=dict, description='Per language: {"fa": {"name": "...", "description": "..."}}.'
+    )
+    value: Decimal | None = strawberry.field(
+        default=None, description="Shop currency (fixed amount, > 0) or percent (percentage, 0-100]."
+    )
+    min_tier_id: strawberry.ID | None = strawberry.field(default=None, description="Global id of the lowest tier.")
+    stock: int | None = strawberry.field(default=None, description="Units available; null = unlimited.")
+    per_member_limit: int | None = strawberry.field(default=None, description="Per member per period; null = none.")
+    limit_period: LimitPeriod = strawberry.field(default=LimitPeriod.EVER, description="Period of the limit.")
+    valid_from: dt.datetime | None = strawberry.field(default=None, description="Offered from.")
+    valid_until: dt.datetime | None = strawberry.field(default=None, description="Offered until (exclusive).")
+    image_url: str = strawberry.field(default="", description="Picture URL (http or https).")
+    sort_order: int = strawberry.field(default=0, description="Display order.")
+    code_lifetime_days: int = strawberry.field(default=30, description="Days a code stays valid, 1-3650.")
+    refund_on_expiry: bool = strawberry.field(default=True, description="Points come back when a code expires.")
+
+    def to_domain(self) -> RewardInput:
+        """The service's input (tier id decoded; an unknown tier id fails validation)."""
+        min_tier = decode_global_id(self.min_tier_id, "Tier") if self.min_tier_id else None
+        return RewardInput(
+            name=self.name,
+            kind=self.kind.value,
+            points_cost=self.points_cost,
+            description=self.description,
+            translations=self.translations if isinstance(self.translations, dict) else {"?": {}},
+            value=self.value,
+            min_tier_id=(min_tier or 0) if self.min_tier_id else None,
+            stock=self.stock,
+            per_member_limit=self.per_member_limit,
+            limit_period=self.limit_period.value,
+            valid_from=self.valid_from,
+            valid_until=self.valid_until,
+            image_url=self.image_url,
+            sort_order=self.sort_order,
+            code_lifetime_days=self.code_lifetime_days,
+            refund_on_expiry=self.refund_on_expiry,
+        )
+
+
+@strawberry.type(description="Result of rewardCreate, rewardUpdate and rewardArchive.")
+class RewardPayload:
+    """The reward as saved, or coded errors."""
+
+    reward: Reward | None = strawberry.field(description="The reward; null when refused.")
+    errors: list[RewardError] = strawberry.field(description="Why it was refused; empty on success.")
+
+
+ID_ARG = Annotated[strawberry.ID, strawberry.argument(description="Global id.")]
+
+
+@strawberry.type
+class RewardsMutation:
+    """Members redeem and cancel; staff validate and consume at the till; owners edit the catalogue."""
+
+    @strawberry.mutation(
+        description=(
+            "Spend available points on a reward (the member). Idempotent per member on idempotencyKey. Codes: "
+            "NOT_AUTHENTICATED, PERMISSION_DENIED, NOT_FOUND, REWARD_INACTIVE, TIER_REQUIRED, LIMIT_REACHED, "
+            "INSUFFICIENT_POINTS, OUT_OF_STOCK, IDEMPOTENCY_CONFLICT, INVALID_INPUT."
+        )
+    )
+    def reward_redeem(
+        self,
+        info: Info,
+        input: Annotated[RewardRedeemInput, strawberry.argument(description="The reward.")],
+        idempotency_key: Annotated[str, strawberry.argument(description="Unique per redemption for this member.")],
+    ) -> RewardRedeemPayload:
+        """Call ``reward_redeem``."""
+        result, errors = _attempt(
+            lambda: reward_redeem(
+                user=current_user(info),
+                reward_id=decode_global_id(input.reward_id, "Reward") or 0,
+                idempotency_key=idempotency_key,
+            )
+        )
+        return RewardRedeemPayload(
+            redemption=cast(Redemption, result.redemption) if result else None,
+            replayed=bool(result and result.replayed),
+            errors=errors,
+        )
+
+    @strawberry.mutation(
+        description=(
+            "What a code is for, without changing anything (the shop's staff). Codes: NOT_AUTHENTICATED, "
+            "PERMISSION_DENIED, RATE_LIMITED, CODE_INVALID, CODE_ALREADY_USED, CODE_CANCELLED, CODE_EXPIRED."
+        )
+    )
+    def redemption_validate(
+        self, info: Info, input: Annotated[RedemptionCodeInput, strawberry.argument(description="Shop and code.")]
+    ) -> RedemptionPayload:
+        """Call ``redemption_validate``."""
+        found, errors = _attempt(
+            lambda: redemption_validate(
+                user=current_user(info), shop_id=decode_global_id(input.shop_id, "Shop") or 0, code=input.code
+            )
+        )
+        return RedemptionPayload(redemption=cast(Redemption, found), errors=errors)
+
+    @strawberry.mutation(description="Mark a code used, exactly once (the shop's staff). Codes as redemptionValidate.")
+    def redemption_consume(
+        self, info: Info, input: Annotated[RedemptionCodeInput, strawberry.argument(description="Shop and code.")]
+    ) -> RedemptionPayload:
+        """Call ``redemption_consume``."""
+        used, errors = _attempt(
+            lambda: redemption_consume(
+                user=current_user(info),
+                shop_id=decode_global_id(input.shop_id, "Shop") or 0,
+                code=input.code,
+                order_external_id=input.order_external_id,
+            )
+        )
+        return RedemptionPayload(redemption=cast(Redemption, used), errors=errors)
+
+    @strawberry.mutation(
+        description=(
+            "Cancel an issued redemption; its points come back (the member or the shop's staff). Codes: "
+            "NOT_AUTHENTICATED, NOT_FOUND, NOT_CANCELLABLE."
+        )
+    )
+    def redemption_cancel(
+        self, info: Info, input: Annotated[RedemptionCancelInput, strawberry.argument(description="The redemption.")]
+    ) -> RedemptionPayload:
+        """Call ``redemption_cancel``."""
+        cancelled, errors = _attempt(
+            lambda: redemption_cancel(
+                user=current_user(info), redemption_id=decode_global_id(input.redemption_id, "Redemption") or 0
+            )
+        )
+        return RedemptionPayload(redemption=cast(Redemption, cancelled), errors=errors)
+
+    @strawberry.mutation(
+        description=(
+            "Add a reward to a shop's catalogue (owner or manager). Codes: NOT_AUTHENTICATED, PERMISSION_DENIED, "
+            "NOT_FOUND, INVALID_INPUT."
+        )
+    )
+    def reward_create(
+        self,
+        info: Info,
+        shop_id: ID_ARG,
+        input: Annotated[RewardInputType, strawberry.argument(description="The reward's settings.")],
+    ) -> RewardPayload:
+        """Call ``reward_create``."""
+        reward, errors = _attempt(
+            lambda: reward_create(
+                user=current_user(info), shop_id=decode_global_id(shop_id, "Shop") or 0, data=input.to_domain()
+            )
+        )
+        return RewardPayload(reward=cast(Reward, reward), errors=errors)
+
+    @strawberry.mutation(description="Change a reward's settings (owner or manager). Codes as rewardCreate.")
+    def reward_update(
+        self,
+        info: Info,
+        reward_id: ID_ARG,
+        input: Annotated[RewardInputType, strawberry.argument(description="The reward's new settings.")],
+    ) -> RewardPayload:
+        """Call ``reward_update``."""
+        reward, errors = _attempt(
+            lambda: reward_update(
+                user=current_user(info), reward_id=decode_global_id(reward_id, "Reward") or 0, data=input.to_domain()
+            )
+        )
+        return RewardPayload(reward=cast(Reward, reward), errors=errors)
+
+    @strawberry.mutation(
+        description="Take a reward out of the catalogue; past redemptions still show it. Codes as rewardUpdate."
+    )
+    def reward_archive(self, info: Info, reward_id: ID_ARG) -> RewardPayload:
+        """Call ``reward_archive``."""
+        reward, errors = _attempt(
+            lambda: reward_archive(user=current_user(info), reward_id=decode_global_id(reward_id, "Reward") or 0)
+        )
+        return RewardPayload(reward=cast(Reward, reward), errors=errors)
