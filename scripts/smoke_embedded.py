@@ -66,7 +66,13 @@ def main(base: str) -> None:
     )
     accounts = viewer["data"]["viewer"]["accounts"]
     assert accounts["totalCount"] >= 3, viewer
-    print(f"smoke: {shops['totalCount']} shops; demo member has {accounts['totalCount']} accounts")
+    codes = session.post("{ viewer { redemptions(first: 10) { edges { node { code shop { slug } } } } } }")
+    redeemed_in = {edge["node"]["shop"]["slug"] for edge in codes["data"]["viewer"]["redemptions"]["edges"]}
+    assert len(redeemed_in) >= 2, codes
+    print(
+        f"smoke: {shops['totalCount']} shops; demo member has {accounts['totalCount']} accounts "
+        f"and codes in {len(redeemed_in)} shops"
+    )
 
     owner = Session(base)
     owner.get("{ shops(first: 1) { totalCount } }")
