@@ -40,6 +40,8 @@ CANCEL = (
 )
 CREATE = """mutation($shop: ID!, $input: RewardInputType!) { rewardCreate(shopId: $shop, input: $input) {
   reward { name pointsCost kind value currency } errors { field code message } } }"""
+UPDATE = """mutation($id: ID!, $input: RewardInputType!) { rewardUpdate(rewardId: $id, input: $input) {
+  reward { name pointsCost } errors { field code } } }"""
 ARCHIVE = """mutation($id: ID!) { rewardArchive(rewardId: $id) { reward { status } errors { code } } }"""
 
 
@@ -145,6 +147,22 @@ MATRIX = {
         "owner": None,
         "staff of another shop": "PERMISSION_DENIED",
     },
+    "consume": {
+        "anonymous": "NOT_AUTHENTICATED",
+        "the member": "PERMISSION_DENIED",
+        "another member": "PERMISSION_DENIED",
+        "cashier": None,
+        "owner": None,
+        "staff of another shop": "PERMISSION_DENIED",
+    },
+    "update": {
+        "anonymous": "NOT_AUTHENTICATED",
+        "the member": "NOT_FOUND",
+        "another member": "NOT_FOUND",
+        "cashier": "NOT_FOUND",
+        "owner": None,
+        "staff of another shop": "NOT_FOUND",
+    },
     "cancel": {
         "anonymous": "NOT_AUTHENTICATED",
         "the member": None,
@@ -183,6 +201,12 @@ def test_permission_matrix(mutation, caller):
     calls = {
         "redeem": (REDEEM, {"id": gid("Reward", gift.pk), "key": "k"}, "rewardRedeem"),
         "validate": (VALIDATE, {"shop": gid("Shop", shop.pk), "code": issued.code}, "redemptionValidate"),
+        "consume": (CONSUME, {"shop": gid("Shop", shop.pk), "code": issued.code}, "redemptionConsume"),
+        "update": (
+            UPDATE,
+            {"id": gid("Reward", gift.pk), "input": {"name": "Big mug", "kind": "GIFT", "pointsCost": 120}},
+            "rewardUpdate",
+        ),
         "cancel": (CANCEL, {"id": gid("Redemption", issued.pk)}, "redemptionCancel"),
         "create": (
             CREATE,

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.core.management.base import BaseCommand, CommandError
 
 from marketplace.models import Customer, Shop
+from rewards.codes import code_display
 from rewards.models import Reward, RewardKind
 from rewards.services import reward_redeem
 
@@ -63,4 +64,4 @@ class Command(BaseCommand):
         for slug, name in DEMO_REDEMPTIONS:
             reward = Reward.objects.get(program__shop__slug=slug, name=name)
             result = reward_redeem(user=member.user, reward_id=reward.pk, idempotency_key=f"demo:{slug}:{name}")
-            self.stdout.write(f"demo redemption {slug}: {name} -> code {result.redemption.code}")
+            self.stdout.write(f"demo redemption {slug}: {name} -> code {code_display(result.redemption.code)}")
