@@ -303,3 +303,29 @@ def test_shop_redemptions_are_for_its_staff_only():
     for outsider in (member.user, staff(points_shop()), UserFactory(), None):
         body = gql(login(outsider), query, slug)
         assert body["errors"][0]["extensions"]["code"] == "PERMISSION_DENIED"
+
+
+@pytest.mark.parametrize("shops", [1, 4])
+def test_codes_list_and_account_catalogue_have_fixed_query_counts(shops, django_assert_num_queries):
+    # given a member with one redemption in each of N shops, and a catalogue of 3 rewards each
+    member = None
+    for _ in range(shops):
+        shop = points_shop()
+        member = member_with_points(shop, customer=member)
+        gifts = [reward(shop, name=f"R{i}", points_cost=100 + i) for i in range(3)]
+        reward_redeem(user=member.user, reward_id=gifts[0].pk, idempotency_key=f"k{shop.pk}")
+    client = login(member.user)
+    codes = (
+        "{ viewer { redemptions(first: 50) { edges { node { code status points reward { name } shop { name } } } } } }"
+    )
+    # when the member's codes page loads: session, user, customer, redemptions (+ reward, shop joined)
+    with django_assert_num_queries(4):
+        body = gql(client, codes)
+    assert len(body["data"]["viewer"]["redemptions"]["edges"]) == shops
+    # and one shop's account page with its catalogue: session, user, customer, the account
+    # (+ shop, program, tier), its program's catalogue, the member's limit counts (none here)
+    account_page = """{ viewer { accounts(first: 1) { edges { node {
+      pointsAvailable rewards { reward { name pointsCost } affordable reasonUnavailable } } } } } }"""
+    with django_assert_num_queries(5):
+        body = gql(client, account_page)
+    assert len(body["data"]["viewer"]["accounts"]["edges"][0]["node"]["rewards"]) == 3
