@@ -55,19 +55,23 @@ def account_lock(*, account_ids: list[int]) -> QuerySet[MemberAccount]:
     return MemberAccount.objects.select_for_update(of=("self",)).filter(pk__in=account_ids).order_by("pk")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Movement:
-    """One requested ledger movement (see the table in the module docstring)."""
+    """One requested ledger movement (see the table in the module docstring).
+
+    The posting function (``points_earn``, ``points_redeem``, ...) sets ``points`` and the
+    deltas from its own arguments; callers describe the why and the where.
+    """
 
     kind: EntryKind
-    points: int
-    available_delta: int
-    pending_delta: int
     reason: str
     source_type: SourceType
     source_id: str
     idempotency_key: str
     at: dt.datetime
+    points: int = 0
+    available_delta: int = 0
+    pending_delta: int = 0
     qualifying_delta: Decimal = Decimal("0")
     order_id: int | None = None
     staff_user_id: int | None = None

@@ -70,8 +70,6 @@ def _earn(program: LoyaltyProgram, account: MemberAccount, order: Order, at: dt.
         movement=Movement(
             kind=EntryKind.EARN,
             points=points,
-            available_delta=0,
-            pending_delta=0,
             reason=f"Order {order.external_id} delivered",
             source_type=SourceType.ORDER,
             source_id=str(order.pk),
@@ -103,9 +101,6 @@ def _reverse(
         qualifying_delta=qualifying,
         movement=Movement(
             kind=EntryKind.REVERSE,
-            points=0,
-            available_delta=0,
-            pending_delta=0,
             reason=f"Order {order.external_id} {status}",
             source_type=SourceType.ORDER,
             source_id=str(order.pk),
