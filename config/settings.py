@@ -16,6 +16,8 @@ Variables (all optional; documented in README.md and docs/operations.md):
 ``PATRON_EMBEDDED_WORKER``  ``1``/``0``: start dramatiq worker threads inside the web process
                             (default: on when no ``REDIS_URL`` is set)
 ``PATRON_DRAMATIQ_NAMESPACE`` Redis key namespace of the broker (tests use their own)
+``PATRON_CHANNEL_PREFIX``   Redis key prefix of the channel layer
+``PATRON_THROTTLE_PREFIX``  Redis key prefix of the rate-limit counters (``marketplace.throttle``)
 ``PATRON_LOG_LEVEL``        root log level (default ``INFO``)
 """
 
