@@ -53,7 +53,9 @@ class LogoutPayload:
 class MarketplaceMutation:
     """Session mutations (HTTP only: they set or clear the session cookie)."""
 
-    @strawberry.mutation(description="Start a session for a customer or staff member. Codes: INVALID_CREDENTIALS.")
+    @strawberry.mutation(
+        description="Start a session for a customer or staff member. Codes: INVALID_CREDENTIALS, RATE_LIMITED."
+    )
     def login(
         self, info: Info, input: Annotated[LoginInput, strawberry.argument(description="Credentials.")]
     ) -> LoginPayload:

@@ -5,10 +5,21 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from marketplace.services.auth import LOGIN_RATE_PER_USERNAME
+from marketplace.throttle import throttle_reset
 from tests.api.graphql import gql
 from tests.factories import PASSWORD, CustomerFactory, shop_with_program, staff
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle():
+    """Login counters start empty in every test (they live in Redis under CI)."""
+    throttle_reset()
+    yield
+    throttle_reset()
+
 
 LOGIN = """mutation($u: String!, $p: String!) {
   login(input: {username: $u, password: $p}) { username isStaffOfShops errors { field message code } }
@@ -84,3 +95,17 @@ def test_too_deep_and_too_many_aliases_are_refused():
     body = gql(Client(), aliases)
     assert "aliases" in body["errors"][0]["message"].lower()
     assert body.get("data") is None
+
+
+def test_password_guessing_is_rate_limited_per_username():
+    customer = CustomerFactory()
+    allowed = int(LOGIN_RATE_PER_USERNAME.split("/")[0])
+    for _ in range(allowed):
+        payload = gql(Client(), LOGIN, {"u": customer.user.username, "p": "guess"})["data"]["login"]
+        assert payload["errors"][0]["code"] == "INVALID_CREDENTIALS"
+    client = Client()
+    payload = gql(client, LOGIN, {"u": customer.user.username.upper(), "p": PASSWORD})["data"]["login"]
+    assert payload["errors"][0]["code"] == "RATE_LIMITED"
+    assert "sessionid" not in client.cookies
+    other = CustomerFactory()
+    assert gql(Client(), LOGIN, {"u": other.user.username, "p": PASSWORD})["data"]["login"]["errors"] == []
