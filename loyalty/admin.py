@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from loyalty.models import LoyaltyProgram, MemberAccount, PointsEntry, Tier, TierChange
+from loyalty.models import EarningRule, LoyaltyProgram, MemberAccount, PointsEntry, Tier, TierChange
 
 
 class TierInline(admin.TabularInline):
@@ -62,3 +62,12 @@ class TierChangeAdmin(ReadOnlyAdmin):
 
     list_display = ["created_at", "account", "from_tier", "to_tier", "reason"]
     list_select_related = ["account__customer", "account__program", "from_tier", "to_tier"]
+
+
+@admin.register(EarningRule)
+class EarningRuleAdmin(admin.ModelAdmin):
+    """Campaigns per program (the console API of the owners' issue will edit them too)."""
+
+    list_display = ["name", "program", "kind", "multiplier", "bonus_points", "priority", "stackable", "active"]
+    list_filter = ["active", "kind", "program"]
+    filter_horizontal = ["categories", "tiers"]

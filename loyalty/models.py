@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from marketplace.models import MONEY_DIGITS, MONEY_PLACES, Customer, Order, Shop
+from marketplace.models import MONEY_DIGITS, MONEY_PLACES, Category, Customer, Order, Shop
 
 
 class TierBasis(models.TextChoices):
@@ -118,6 +118,65 @@ class Tier(models.Model):
         return self.name
 
 
+class RuleKind(models.TextChoices):
+    """How an earning rule adds points."""
+
+    MULTIPLIER = "multiplier", "Multiplies the points of the lines it covers"
+    FIXED_BONUS = "fixed_bonus", "Adds a fixed number of points"
+
+
+class EarningRule(models.Model):
+    """A campaign: extra points for orders that meet its conditions (read in the shop's time zone).
+
+    Conditions (all must hold; an empty one always holds): ``starts_at`` <= order time <
+    ``ends_at``; weekday in ``days_of_week`` (0 = Monday); ``start_time`` <= time of day <
+    ``end_time``; at least one line in ``categories`` (a multiplier then covers only those
+    lines); goods amount >= ``min_order_amount``; member's tier in ``tiers``. Rules apply by
+    ``priority`` (highest first); a non-stackable rule never combines with another. Seasonal
+    events (Nowruz, Yalda, Black Friday) are dated rules. Evaluation: ``services.rules``.
+    """
+
+    program = models.ForeignKey(LoyaltyProgram, on_delete=models.CASCADE, related_name="earning_rules")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=RuleKind.choices)
+    multiplier = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    bonus_points = models.BigIntegerField(null=True, blank=True)
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    days_of_week = models.JSONField(default=list, blank=True, help_text="Weekdays 0 (Monday) to 6; empty = every day.")
+    start_time = models.TimeField(null=True, blank=True, help_text="Local time of day the rule starts (inclusive).")
+    end_time = models.TimeField(null=True, blank=True, help_text="Local time of day the rule ends (exclusive).")
+    categories = models.ManyToManyField(Category, blank=True, related_name="+")
+    tiers = models.ManyToManyField(Tier, blank=True, related_name="+")
+    min_order_amount = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, null=True, blank=True)
+    priority = models.IntegerField(default=0)
+    stackable = models.BooleanField(default=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["program_id", "-priority", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="multiplier") & Q(multiplier__gte=1) & Q(bonus_points__isnull=True))
+                | (Q(kind="fixed_bonus") & Q(bonus_points__gt=0) & Q(multiplier__isnull=True)),
+                name="rule_kind_fields",
+            ),
+            models.CheckConstraint(
+                condition=Q(starts_at__isnull=True) | Q(ends_at__isnull=True) | Q(ends_at__gt=F("starts_at")),
+                name="rule_dates_ordered",
+            ),
+            models.CheckConstraint(
+                condition=(Q(start_time__isnull=True) & Q(end_time__isnull=True))
+                | (Q(start_time__isnull=False) & Q(end_time__isnull=False) & Q(end_time__gt=F("start_time"))),
+                name="rule_hours_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class MemberAccount(models.Model):
     """A customer's membership in one shop's program, with cached balances.
 
@@ -205,6 +264,9 @@ class PointsEntry(models.Model):
         help_text="Change to the tier qualifying value (spend or points) carried by this entry.",
     )
     reason = models.CharField(max_length=300, help_text="Human-readable reason shown on the member's history.")
+    applied_rules = models.JSONField(
+        default=list, blank=True, help_text='Earning rules that added points: [{"id", "name", "points"}].'
+    )
     source_type = models.CharField(max_length=16, choices=SourceType.choices)
     source_id = models.CharField(max_length=100, blank=True)
     order = models.ForeignKey(Order, on_delete=models.PROTECT, null=True, blank=True, related_name="+")

@@ -14,6 +14,7 @@ from typing import Annotated, cast
 import strawberry
 import strawberry_django
 from asgiref.sync import sync_to_async
+from strawberry import relay
 from strawberry.types import Info
 from strawberry_django.relay import DjangoListConnection
 
@@ -22,8 +23,9 @@ from config.graphql.errors import not_authenticated, permission_denied
 from config.graphql.ids import decode_global_id
 from loyalty import models
 from loyalty.api.errors import OrderError
-from loyalty.api.types import MEMBER_ACCOUNT, NODES, SHOP, Order, OrderStatus
+from loyalty.api.types import MEMBER_ACCOUNT, NODES, SHOP, AppliedRule, Order, OrderStatus
 from loyalty.broadcasts import ACCOUNT_UPDATED, member_group, shop_group
+from loyalty.services.rules import earning_preview
 from marketplace import models as mp
 from marketplace.errors import OrderError as OrderDomainError
 from marketplace.selectors import customer_for_user, staff_role
@@ -50,6 +52,37 @@ class ViewerLoyaltyPart:
         return models.MemberAccount.objects.filter(customer_id=customer_id).order_by("enrolled_at", "pk")  # type: ignore[return-value]
 
 
+@strawberry.input(name="OrderLineInput", description="One order line: quantity x unit price in the shop's currency.")
+class OrderLineInputType:
+    """An order line as sent by the shop."""
+
+    quantity: int = strawberry.field(description="Units, 1 to 100000.")
+    unit_price: Decimal = strawberry.field(description="Price of one unit, shop currency, at most 2 decimals.")
+    description: str = strawberry.field(default="", description="What was bought.")
+    category_slug: str | None = strawberry.field(default=None, description="Category slug (created when new).")
+    product_id: str | None = strawberry.field(default=None, description="The shop's product id (created when new).")
+
+
+@strawberry.input(description="An order to preview: its lines, when it is placed and the member's tier.")
+class EarningPreviewInput:
+    """Input of ``earningPreview``."""
+
+    lines: list[OrderLineInputType] = strawberry.field(description="The goods lines (shipping never earns).")
+    placed_at: dt.datetime | None = strawberry.field(default=None, description="When it is placed; now when null.")
+    tier_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Global id of the member's tier; the entry tier when null."
+    )
+
+
+@strawberry.type(description="The points an order would earn, and each earning rule's contribution.")
+class EarningPreview:
+    """Result of ``earningPreview``: the same computation as the real earning."""
+
+    base_points: int = strawberry.field(description="Points before earning rules (rate x tier multiplier).")
+    points: int = strawberry.field(description="Points with the rules that apply.")
+    rules: list[AppliedRule] = strawberry.field(description="The rules that apply, in the order applied.")
+
+
 @strawberry.type
 class LoyaltyQuery:
     """Read side of the loyalty API."""
@@ -66,6 +99,39 @@ class LoyaltyQuery:
             customer_id=customer.pk if customer else None,
             display_name=(customer.display_name if customer else "") or user.get_username(),
             email=(customer.email if customer else "") or getattr(user, "email", ""),
+        )
+
+    @strawberry.field(
+        description=(
+            "Points an order would earn in a shop now, with each earning rule's contribution (public: "
+            "shows what campaigns give). Null for an unknown shop or one without a program."
+        )
+    )
+    def earning_preview(
+        self,
+        shop_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the shop.")],
+        input: Annotated[EarningPreviewInput, strawberry.argument(description="The order to preview.")],
+    ) -> EarningPreview | None:
+        """Call ``earning_preview`` with the decoded ids."""
+        quote = earning_preview(
+            shop_id=decode_global_id(shop_id, "Shop") or 0,
+            lines=[(line.quantity, line.unit_price, line.category_slug) for line in input.lines],
+            placed_at=input.placed_at,
+            tier_id=decode_global_id(input.tier_id, "Tier") if input.tier_id else None,
+        )
+        if quote is None:
+            return None
+        return EarningPreview(
+            base_points=quote.base_points,
+            points=quote.points,
+            rules=[
+                AppliedRule(
+                    rule_id=strawberry.ID(str(relay.GlobalID("EarningRule", str(r.rule_id)))),
+                    name=r.name,
+                    points=r.points,
+                )
+                for r in quote.rules
+            ],
         )
 
     shops: DjangoListConnection[SHOP] = strawberry_django.connection(
@@ -86,17 +152,6 @@ class CustomerInputType:
     display_name: str = strawberry.field(default="", description="Name to show.")
     email: str = strawberry.field(default="", description="E-mail address.")
     phone: str = strawberry.field(default="", description="Phone number.")
-
-
-@strawberry.input(name="OrderLineInput", description="One order line: quantity x unit price in the shop's currency.")
-class OrderLineInputType:
-    """An order line as sent by the shop."""
-
-    quantity: int = strawberry.field(description="Units, 1 to 100000.")
-    unit_price: Decimal = strawberry.field(description="Price of one unit, shop currency, at most 2 decimals.")
-    description: str = strawberry.field(default="", description="What was bought.")
-    category_slug: str | None = strawberry.field(default=None, description="Category slug (created when new).")
-    product_id: str | None = strawberry.field(default=None, description="The shop's product id (created when new).")
 
 
 @strawberry.input(description="An order's status change; the first event of an order creates it with its lines.")

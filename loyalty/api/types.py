@@ -101,6 +101,15 @@ EntryKind = strawberry.enum(models.EntryKind, name="EntryKind", description="Kin
 SourceType = strawberry.enum(models.SourceType, name="SourceType", description="What caused a ledger entry.")
 
 
+@strawberry.type(description="An earning rule that added points to an entry or a preview, and how many.")
+class AppliedRule:
+    """A rule and its contribution in points."""
+
+    rule_id: strawberry.ID = strawberry.field(description="Global id of the earning rule.")
+    name: str = strawberry.field(description="The rule's name when it applied.")
+    points: int = strawberry.field(description="Points it added.")
+
+
 @strawberry.type(description="What caused a ledger entry: a kind and, for orders, the shop's order id.")
 class EntrySource:
     """The source of a ledger entry."""
@@ -122,6 +131,18 @@ class PointsEntry(relay.Node):
     pending_after: int = strawberry_django.field(description="Pending points after this entry.")
     reason: str = strawberry_django.field(description="Human-readable reason.")
     created_at: dt.datetime = strawberry_django.field(description="When the movement took effect.")
+
+    @strawberry_django.field(description="Earning rules that added points to this entry (earnings only).")
+    def applied_rules(self) -> list[AppliedRule]:
+        """The rules stored on the entry when it was posted."""
+        return [
+            AppliedRule(
+                rule_id=strawberry.ID(str(relay.GlobalID("EarningRule", str(r["id"])))),
+                name=r["name"],
+                points=r["points"],
+            )
+            for r in cast(models.PointsEntry, self).applied_rules
+        ]
 
     @strawberry_django.field(
         description="What caused the entry.",

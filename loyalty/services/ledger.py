@@ -75,6 +75,7 @@ class Movement:
     qualifying_delta: Decimal = Decimal("0")
     order_id: int | None = None
     staff_user_id: int | None = None
+    applied_rules: tuple[dict, ...] = ()
 
 
 def entry_existing(*, idempotency_key: str) -> PointsEntry | None:
@@ -106,6 +107,7 @@ def _append(account: MemberAccount, movement: Movement) -> PointsEntry:
         pending_after=pending,
         qualifying_delta=movement.qualifying_delta,
         reason=movement.reason,
+        applied_rules=list(movement.applied_rules),
         source_type=movement.source_type,
         source_id=movement.source_id,
         order_id=movement.order_id,

@@ -20,8 +20,9 @@ from django.utils import timezone
 
 from loyalty.broadcasts import AccountUpdate, broadcast_on_commit
 from loyalty.models import EntryKind, LoyaltyProgram, MemberAccount, PointsEntry, PointsLot, SourceType, TierBasis
-from loyalty.services.ledger import Movement, points_earn, points_for_amount, points_reverse_lot
+from loyalty.services.ledger import Movement, points_earn, points_reverse_lot
 from loyalty.services.lifecycle import account_release_due
+from loyalty.services.rules import EarnQuote, QuoteLine, earning_quote, program_rules
 from loyalty.services.tiers import account_get_or_enroll, tier_evaluate
 from marketplace.models import Order, OrderEvent, OrderStatus
 
@@ -40,22 +41,26 @@ class OrderEventOutcome:
     tier_changed: bool = False
 
 
-def order_points(*, program: LoyaltyProgram, account: MemberAccount, order: Order) -> int:
-    """Points an order earns for this member now: 0 below the program's minimum order amount.
+def order_quote(*, program: LoyaltyProgram, account: MemberAccount, order: Order) -> EarnQuote:
+    """Points the order earns for this member now, with the earning rules that apply.
 
     ``floor(goods amount x points per currency unit x multiplier of the tier held before the
-    order)``; shipping never earns. Reads the account's current tier, so call it before the
-    order's own qualifying value is added.
+    order)`` plus the rules' contributions (``services.rules``); shipping never earns; nothing
+    below the program's minimum order amount. Rules are read at the order's ``placed_at`` in
+    the shop's time zone. Call it before the order's own qualifying value is added.
     """
-    if order.goods_amount < program.minimum_order_amount:
-        return 0
-    multiplier = account.tier.multiplier if account.tier is not None else Decimal("1")
-    return points_for_amount(amount=order.goods_amount, rate=program.points_per_currency_unit, multiplier=multiplier)
+    rules = program_rules(program)
+    if rules:
+        lines = [QuoteLine(amount=line.amount, category_id=line.category_id) for line in order.lines.all()]
+    else:  # no campaign: the order total is all the rule needs (saves reading the lines)
+        lines = [QuoteLine(amount=order.goods_amount)]
+    return earning_quote(program=program, rules=rules, lines=lines, at=order.placed_at, tier=account.tier)
 
 
 def _earn(program: LoyaltyProgram, account: MemberAccount, order: Order, at: dt.datetime) -> PointsEntry | None:
     """Post the pending earning of a delivered order (nothing for a zero-point order)."""
-    points = order_points(program=program, account=account, order=order)
+    quote = order_quote(program=program, account=account, order=order)
+    points = quote.points
     if points == 0:
         return None
     delivered = order.delivered_at or at
@@ -77,6 +82,7 @@ def _earn(program: LoyaltyProgram, account: MemberAccount, order: Order, at: dt.
             at=at,
             qualifying_delta=qualifying,
             order_id=order.pk,
+            applied_rules=tuple(rule.as_json() for rule in quote.rules),
         ),
     )
 

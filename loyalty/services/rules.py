@@ -1,0 +1,176 @@
+"""Earning rules (campaigns): which apply to an order, and the points an order earns with them.
+
+One function, :func:`earning_quote`, serves the real earning (``services.orders``) and the
+``earningPreview`` query, so a preview always equals what the order will earn. It reads no
+database rows itself: callers pass the rules (with ``categories`` and ``tiers`` prefetched).
+
+The rule, in full (docs/ledger.md, "Earning"):
+
+1. Below the program's minimum order amount an order earns nothing and no rule applies.
+2. Base = ``floor(Σ line amount x points per currency unit x tier multiplier)``.
+3. Matching rules are taken by priority (highest first, then oldest); the first applies, and
+   each next one applies only while it and every rule applied so far are stackable.
+4. Multipliers multiply the lines they cover (all lines, or those of the rule's categories):
+   ``floor(Σ line amount x rate x tier multiplier x Π covering rule multipliers)``; each
+   multiplier's contribution is the increase it brings in that order. Fixed bonuses add their
+   points once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
+from decimal import Decimal
+
+from loyalty.models import EarningRule, LoyaltyProgram, RuleKind, Tier
+from loyalty.services.ledger import points_for_amount
+from marketplace.models import Category
+
+
+@dataclass(frozen=True)
+class QuoteLine:
+    """A goods line: amount (quantity x unit price, shop currency) and its category id, if any."""
+
+    amount: Decimal
+    category_id: int | None = None
+
+
+@dataclass(frozen=True)
+class AppliedRule:
+    """A rule that added points to an order, and how many (its contribution)."""
+
+    rule_id: int
+    name: str
+    points: int
+
+    def as_json(self) -> dict:
+        """The form stored on the ledger entry (``PointsEntry.applied_rules``)."""
+        return {"id": self.rule_id, "name": self.name, "points": self.points}
+
+
+@dataclass(frozen=True)
+class EarnQuote:
+    """Points an order earns: ``base_points`` before rules, ``points`` with them."""
+
+    base_points: int
+    points: int
+    rules: tuple[AppliedRule, ...]
+
+
+def _covers(rule: EarningRule, line: QuoteLine) -> bool:
+    """Whether a multiplier rule multiplies this line (no categories = every line)."""
+    categories = {category.pk for category in rule.categories.all()}
+    return not categories or line.category_id in categories
+
+
+def rule_matches(
+    *, rule: EarningRule, lines: list[QuoteLine], at: dt.datetime, tier: Tier | None, timezone: str
+) -> bool:
+    """Whether every condition of ``rule`` holds for an order at ``at`` (read in ``timezone``)."""
+    if not rule.active:
+        return False
+    if (rule.starts_at and at < rule.starts_at) or (rule.ends_at and at >= rule.ends_at):
+        return False
+    local = at.astimezone(zoneinfo.ZoneInfo(timezone))
+    if rule.days_of_week and local.weekday() not in rule.days_of_week:
+        return False
+    if rule.start_time is not None and not (rule.start_time <= local.time().replace(tzinfo=None) < rule.end_time):
+        return False
+    categories = {category.pk for category in rule.categories.all()}
+    if categories and not any(line.category_id in categories for line in lines):
+        return False
+    if rule.min_order_amount is not None and sum((line.amount for line in lines), Decimal("0")) < rule.min_order_amount:
+        return False
+    tiers = {t.pk for t in rule.tiers.all()}
+    return not tiers or (tier is not None and tier.pk in tiers)
+
+
+def _points(lines: list[QuoteLine], rate: Decimal, tier_multiplier: Decimal, multipliers: list[EarningRule]) -> int:
+    """``floor(Σ amount x rate x tier multiplier x Π multipliers covering the line)``."""
+    total = Decimal("0")
+    for line in lines:
+        factor = tier_multiplier
+        for rule in multipliers:
+            if _covers(rule, line):
+                factor *= rule.multiplier
+        total += line.amount * factor
+    return points_for_amount(amount=total, rate=rate, multiplier=Decimal("1"))
+
+
+def earning_quote(
+    *, program: LoyaltyProgram, rules: list[EarningRule], lines: list[QuoteLine], at: dt.datetime, tier: Tier | None
+) -> EarnQuote:
+    """The points an order of ``lines`` placed at ``at`` earns for a member in ``tier``.
+
+    ``rules`` are the program's rules (any order; inactive or non-matching ones are skipped).
+    Points are integers; amounts are ``Decimal`` in the shop's currency.
+    """
+    goods = sum((line.amount for line in lines), Decimal("0"))
+    if goods < program.minimum_order_amount or not lines:
+        return EarnQuote(base_points=0, points=0, rules=())
+    rate = program.points_per_currency_unit
+    tier_multiplier = tier.multiplier if tier is not None else Decimal("1")
+    base = _points(lines, rate, tier_multiplier, [])
+    matching = sorted(
+        (r for r in rules if rule_matches(rule=r, lines=lines, at=at, tier=tier, timezone=program.shop.timezone)),
+        key=lambda r: (-r.priority, r.pk),
+    )
+    chosen: list[EarningRule] = []
+    for rule in matching:
+        if chosen and not (rule.stackable and all(r.stackable for r in chosen)):
+            continue
+        chosen.append(rule)
+    applied: list[AppliedRule] = []
+    multipliers: list[EarningRule] = []
+    running = base
+    bonus = 0
+    for rule in chosen:
+        if rule.kind == RuleKind.MULTIPLIER:
+            multipliers.append(rule)
+            now = _points(lines, rate, tier_multiplier, multipliers)
+            applied.append(AppliedRule(rule_id=rule.pk, name=rule.name, points=now - running))
+            running = now
+        else:
+            bonus += rule.bonus_points
+            applied.append(AppliedRule(rule_id=rule.pk, name=rule.name, points=rule.bonus_points))
+    return EarnQuote(base_points=base, points=running + bonus, rules=tuple(applied))
+
+
+def program_rules(program: LoyaltyProgram) -> list[EarningRule]:
+    """The program's active rules with their categories and tiers (three queries)."""
+    return list(
+        EarningRule.objects.filter(program=program, active=True).prefetch_related("categories", "tiers").order_by("pk")
+    )
+
+
+def earning_preview(
+    *, shop_id: int, lines: list[tuple[int, Decimal, str | None]], placed_at: dt.datetime | None, tier_id: int | None
+) -> EarnQuote | None:
+    """Quote an order of ``(quantity, unit price, category slug)`` lines for the shop's program.
+
+    ``placed_at`` defaults to now; ``tier_id`` (one of the program's tiers) defaults to the
+    entry tier. Returns ``None`` for an unknown shop or one without a program; negative
+    amounts or quantities count as zero (a preview never raises for a user's typo).
+    """
+    from django.utils import timezone
+
+    program = LoyaltyProgram.objects.select_related("shop").filter(shop_id=shop_id).first()
+    if program is None:
+        return None
+    tiers = list(program.tiers.all())
+    tier = next((t for t in tiers if t.pk == tier_id), None) or (
+        min(tiers, key=lambda t: t.position) if tiers else None
+    )
+    slugs = {slug for _, _, slug in lines if slug}
+    categories = dict(Category.objects.filter(slug__in=slugs).values_list("slug", "pk")) if slugs else {}
+    quote_lines = [
+        QuoteLine(
+            amount=max(Decimal(quantity), Decimal(0)) * max(Decimal(price), Decimal(0)),
+            category_id=categories.get(slug),
+        )
+        for quantity, price, slug in lines
+    ]
+    return earning_quote(
+        program=program, rules=program_rules(program), lines=quote_lines, at=placed_at or timezone.now(), tier=tier
+    )
