@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from loyalty.errors import LedgerErrorCode as LedgerDomainErrorCode
 from marketplace.errors import OrderError as OrderDomainError
 from marketplace.errors import OrderErrorCode as OrderDomainErrorCode
 
@@ -24,3 +25,17 @@ class OrderError:
     def from_domain(cls, error: OrderDomainError) -> OrderError:
         """The API form of a domain ``OrderError``."""
         return cls(field=error.field, message=error.message, code=error.code)
+
+
+LedgerErrorCode = strawberry.enum(
+    LedgerDomainErrorCode, name="LedgerErrorCode", description="Why a points movement was refused."
+)
+
+
+@strawberry.type(description="A refused points movement; nothing was changed.")
+class LedgerError:
+    """One reason a points movement was refused."""
+
+    field: str | None = strawberry.field(description="Input field at fault (camelCase), or null.")
+    message: str = strawberry.field(description="Human-readable explanation.")
+    code: LedgerErrorCode = strawberry.field(description="Stable machine-readable code.")

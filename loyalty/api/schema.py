@@ -22,9 +22,11 @@ from config.graphql.context import ViewerIdentity, current_user
 from config.graphql.errors import not_authenticated, permission_denied
 from config.graphql.ids import decode_global_id
 from loyalty import models
-from loyalty.api.errors import OrderError
-from loyalty.api.types import MEMBER_ACCOUNT, NODES, SHOP, AppliedRule, Order, OrderStatus
+from loyalty.api.errors import LedgerError, OrderError
+from loyalty.api.types import MEMBER_ACCOUNT, NODES, SHOP, AppliedRule, Order, OrderStatus, PointsEntry
 from loyalty.broadcasts import ACCOUNT_UPDATED, member_group, shop_group
+from loyalty.errors import LedgerError as LedgerDomainError
+from loyalty.services.adjustments import points_adjust
 from loyalty.services.rules import earning_preview
 from marketplace import models as mp
 from marketplace.errors import OrderError as OrderDomainError
@@ -179,6 +181,25 @@ class OrderEventRecordPayload:
     errors: list[OrderError] = strawberry.field(description="Why the event was refused; empty on success.")
 
 
+@strawberry.input(description="A staff correction of a member's points.")
+class PointsAdjustInput:
+    """Input of ``pointsAdjust``."""
+
+    account_id: strawberry.ID = strawberry.field(description="Global id of the member account.")
+    points: int = strawberry.field(description="Points to add (> 0) or take (< 0), at most 10,000,000 either way.")
+    reason: str = strawberry.field(description="Why, 3-300 characters; shown on the member's history.")
+
+
+@strawberry.type(description="Result of pointsAdjust.")
+class PointsAdjustPayload:
+    """The ADJUST entry and the account after it, or coded errors."""
+
+    entry: PointsEntry | None = strawberry.field(description="The ledger entry; null when refused.")
+    account: MEMBER_ACCOUNT | None = strawberry.field(description="The account after the adjustment.")
+    replayed: bool = strawberry.field(description="True when this idempotency key was used before (no change).")
+    errors: list[LedgerError] = strawberry.field(description="Why it was refused; empty on success.")
+
+
 @strawberry.type
 class LoyaltyMutation:
     """Write side of the loyalty API."""
@@ -229,6 +250,42 @@ class LoyaltyMutation:
         except OrderDomainError as error:
             return OrderEventRecordPayload(order=None, replayed=False, errors=[OrderError.from_domain(error)])
         return OrderEventRecordPayload(order=cast(Order, result.order), replayed=result.replayed, errors=[])
+
+    @strawberry.mutation(
+        description=(
+            "Add or take points on a member account with a reason (the shop's owner or manager). Codes: "
+            "NOT_AUTHENTICATED, NOT_FOUND, INVALID_POINTS, REASON_REQUIRED, INSUFFICIENT_POINTS, "
+            "IDEMPOTENCY_CONFLICT, INVALID_INPUT."
+        )
+    )
+    def points_adjust(
+        self,
+        info: Info,
+        input: Annotated[PointsAdjustInput, strawberry.argument(description="Account, points and reason.")],
+        idempotency_key: Annotated[str, strawberry.argument(description="Unique per adjustment in the shop.")],
+    ) -> PointsAdjustPayload:
+        """Call ``points_adjust``."""
+        try:
+            result = points_adjust(
+                user=current_user(info),
+                account_id=decode_global_id(input.account_id, "MemberAccount") or 0,
+                points=input.points,
+                reason=input.reason,
+                idempotency_key=idempotency_key,
+            )
+        except LedgerDomainError as error:
+            return PointsAdjustPayload(
+                entry=None,
+                account=None,
+                replayed=False,
+                errors=[LedgerError(field=error.field, message=error.message, code=error.code)],
+            )
+        return PointsAdjustPayload(
+            entry=cast(PointsEntry, result.entry),
+            account=models.MemberAccount.objects.get(pk=result.entry.account_id),
+            replayed=result.replayed,
+            errors=[],
+        )
 
 
 @strawberry.type(description="A live change of a member account.")

@@ -247,21 +247,22 @@ def points_reverse_lot(
     return entry
 
 
-def points_redeem(*, account: MemberAccount, points: int, movement: Movement) -> PointsEntry:
-    """Spend ``points`` (> 0) of the account's available points (a REDEEM entry). Caller holds the lock.
+def points_spend(*, account: MemberAccount, points: int, movement: Movement) -> PointsEntry:
+    """Take ``points`` (> 0) from the account's available points. Caller holds the lock.
 
-    Pending points never count. The points are taken from released lots that expire first
-    (``expires_at`` ascending, lots that never expire last, then oldest first), each take
-    recorded as a :class:`PointsLotConsumption`. Idempotent on ``movement.idempotency_key``.
-    Raises ``LedgerError(INSUFFICIENT_POINTS)`` before writing when the available balance is
-    short, ``LedgerError(INVALID_POINTS)`` for a non-positive amount.
+    ``movement.kind`` says why (REDEEM for a reward, ADJUST for a staff correction). Pending
+    points never count. The points come from released lots that expire first (``expires_at``
+    ascending, lots that never expire last, then oldest first), each take recorded as a
+    :class:`PointsLotConsumption`. Idempotent on ``movement.idempotency_key``. Raises
+    ``LedgerError(INSUFFICIENT_POINTS)`` before writing when the available balance is short,
+    ``LedgerError(INVALID_POINTS)`` for a non-positive amount.
     """
-    assert transaction.get_connection().in_atomic_block, "points_redeem needs an open transaction"
+    assert transaction.get_connection().in_atomic_block, "points_spend needs an open transaction"
     existing = entry_existing(idempotency_key=movement.idempotency_key)
     if existing is not None:
         return existing
     if points <= 0:
-        raise LedgerError(LedgerErrorCode.INVALID_POINTS, "A redemption must cost a positive number of points.")
+        raise LedgerError(LedgerErrorCode.INVALID_POINTS, "The points to take must be positive.")
     if account.points_available < points:
         raise LedgerError(LedgerErrorCode.INSUFFICIENT_POINTS, "Not enough available points.")
     lots = PointsLot.objects.filter(account=account, released_at__isnull=False, remaining__gt=0).order_by(
@@ -277,14 +278,44 @@ def points_redeem(*, account: MemberAccount, points: int, movement: Movement) ->
             break
     if left:  # the cached balance and the lots disagree: refuse rather than break the invariant
         raise LedgerError(LedgerErrorCode.INSUFFICIENT_POINTS, "Available lots do not cover the balance.")
-    entry = _append(
-        account,
-        replace(movement, kind=EntryKind.REDEEM, points=-points, available_delta=-points, pending_delta=0),
-    )
+    entry = _append(account, replace(movement, points=-points, available_delta=-points, pending_delta=0))
     for lot, take in plan:
         PointsLot.objects.filter(pk=lot.pk).update(remaining=F("remaining") - take)
     PointsLotConsumption.objects.bulk_create(
         PointsLotConsumption(entry=entry, lot=lot, points=take) for lot, take in plan
+    )
+    return entry
+
+
+def points_redeem(*, account: MemberAccount, points: int, movement: Movement) -> PointsEntry:
+    """Spend ``points`` on a reward: :func:`points_spend` with kind REDEEM (same lock and errors)."""
+    return points_spend(account=account, points=points, movement=replace(movement, kind=EntryKind.REDEEM))
+
+
+def points_grant(
+    *, account: MemberAccount, points: int, expires_at: dt.datetime | None, movement: Movement
+) -> PointsEntry:
+    """Add ``points`` (> 0) to the available balance at once, as a new released lot. Caller holds the lock.
+
+    For staff adjustments (kind ADJUST) and bonuses that skip the pending period. Idempotent
+    on ``movement.idempotency_key``. Raises ``LedgerError(INVALID_POINTS)`` for a non-positive
+    amount.
+    """
+    assert transaction.get_connection().in_atomic_block, "points_grant needs an open transaction"
+    existing = entry_existing(idempotency_key=movement.idempotency_key)
+    if existing is not None:
+        return existing
+    if points <= 0:
+        raise LedgerError(LedgerErrorCode.INVALID_POINTS, "The points to grant must be positive.")
+    entry = _append(account, replace(movement, points=points, available_delta=points, pending_delta=0))
+    PointsLot.objects.create(
+        account=account,
+        entry=entry,
+        points=points,
+        remaining=points,
+        available_at=movement.at,
+        released_at=movement.at,
+        expires_at=expires_at,
     )
     return entry
 
