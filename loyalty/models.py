@@ -65,6 +65,25 @@ class LoyaltyProgram(models.Model):
     )
     tier_basis = models.CharField(max_length=16, choices=TierBasis.choices, default=TierBasis.SPEND)
     tier_window = models.CharField(max_length=24, choices=TierWindow.choices, default=TierWindow.LIFETIME)
+    downgrade_policy = models.CharField(
+        max_length=24,
+        choices=[("never", "Never downgrade"), ("requalification", "At requalification")],
+        default="requalification",
+        help_text="When members may move down a tier.",
+    )
+    downgrade_grace_days = models.PositiveIntegerField(
+        default=0, help_text="Days after the window ends before a downgrade takes effect."
+    )
+    welcome_bonus_points = models.PositiveIntegerField(default=0, help_text="Points given on enrolment.")
+    birthday_bonus_points = models.PositiveIntegerField(
+        default=0, help_text="Points given once a year on the birthday."
+    )
+    point_value = models.DecimalField(
+        max_digits=12,
+        decimal_places=6,
+        default=Decimal("0.01"),
+        help_text="What one point is worth in the shop's currency (for liability).",
+    )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -81,6 +100,21 @@ class LoyaltyProgram(models.Model):
     def effective_pending_days(self) -> int:
         """Days earned points stay pending: ``pending_days`` or else the shop's return window."""
         return self.pending_days if self.pending_days is not None else self.shop.return_window_days
+
+
+class ProgramChange(models.Model):
+    """Audit record of one ``programUpdate``: who, when, and each changed field's old and new value."""
+
+    program = models.ForeignKey(LoyaltyProgram, on_delete=models.CASCADE, related_name="changes")
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(auto_now_add=True)
+    changes = models.JSONField(help_text='{"field": {"old": "...", "new": "..."}} with values as strings.')
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.program} changed by {self.changed_by} at {self.changed_at}"
 
 
 class Tier(models.Model):

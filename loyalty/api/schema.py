@@ -23,10 +23,22 @@ from config.graphql.errors import not_authenticated, permission_denied
 from config.graphql.ids import decode_global_id
 from loyalty import models
 from loyalty.api.errors import LedgerError, OrderError
-from loyalty.api.types import MEMBER_ACCOUNT, NODES, SHOP, AppliedRule, Order, OrderStatus, PointsEntry
+from loyalty.api.types import (
+    MEMBER_ACCOUNT,
+    NODES,
+    SHOP,
+    AppliedRule,
+    Order,
+    OrderStatus,
+    PointsEntry,
+    Program,
+    TierBasis,
+    TierWindow,
+)
 from loyalty.broadcasts import ACCOUNT_UPDATED, member_group, shop_group
 from loyalty.errors import LedgerError as LedgerDomainError
 from loyalty.services.adjustments import points_adjust
+from loyalty.services.programs_update import ProgramSettings, program_update
 from loyalty.services.rules import earning_preview
 from marketplace import models as mp
 from marketplace.errors import OrderError as OrderDomainError
@@ -200,6 +212,42 @@ class PointsAdjustPayload:
     errors: list[LedgerError] = strawberry.field(description="Why it was refused; empty on success.")
 
 
+@strawberry.input(description="Program settings to change; fields left out stay as they are.")
+class ProgramUpdateInput:
+    """Input of ``programUpdate`` (all optional)."""
+
+    points_per_currency_unit: Decimal | None = strawberry.field(default=strawberry.UNSET, description="0-1000.")
+    minimum_order_amount: Decimal | None = strawberry.field(default=strawberry.UNSET, description="Shop currency.")
+    pending_days: int | None = strawberry.field(default=strawberry.UNSET, description="0-365; null = return window.")
+    expiry_months: int | None = strawberry.field(default=strawberry.UNSET, description="1-120; null = never.")
+    tier_basis: TierBasis | None = strawberry.field(default=strawberry.UNSET, description="Spend or points.")
+    tier_window: TierWindow | None = strawberry.field(default=strawberry.UNSET, description="Qualifying window.")
+    downgrade_policy: str | None = strawberry.field(default=strawberry.UNSET, description="never or requalification.")
+    downgrade_grace_days: int | None = strawberry.field(default=strawberry.UNSET, description="0-365.")
+    welcome_bonus_points: int | None = strawberry.field(default=strawberry.UNSET, description="0-1,000,000.")
+    birthday_bonus_points: int | None = strawberry.field(default=strawberry.UNSET, description="0-1,000,000.")
+    point_value: Decimal | None = strawberry.field(default=strawberry.UNSET, description="Currency per point.")
+    active: bool | None = strawberry.field(default=strawberry.UNSET, description="Whether orders earn points.")
+
+    def to_domain(self) -> ProgramSettings:
+        """The service's partial settings (enums as their values; UNSET stays unset)."""
+        values = {}
+        for name in ProgramSettings.__dataclass_fields__:
+            value = getattr(self, name)
+            if value is strawberry.UNSET:
+                continue
+            values[name] = value.value if hasattr(value, "value") else value
+        return ProgramSettings(**values)
+
+
+@strawberry.type(description="Result of programUpdate.")
+class ProgramUpdatePayload:
+    """The program after the change, or coded errors."""
+
+    program: Program | None = strawberry.field(description="The program; null when refused.")
+    errors: list[LedgerError] = strawberry.field(description="Why it was refused; empty on success.")
+
+
 @strawberry.type
 class LoyaltyMutation:
     """Write side of the loyalty API."""
@@ -250,6 +298,29 @@ class LoyaltyMutation:
         except OrderDomainError as error:
             return OrderEventRecordPayload(order=None, replayed=False, errors=[OrderError.from_domain(error)])
         return OrderEventRecordPayload(order=cast(Order, result.order), replayed=result.replayed, errors=[])
+
+    @strawberry.mutation(
+        description=(
+            "Change the shop's program settings (owner or manager); each change is audited. Codes: "
+            "NOT_AUTHENTICATED, PERMISSION_DENIED, NOT_FOUND, INVALID_INPUT."
+        )
+    )
+    def program_update(
+        self,
+        info: Info,
+        shop_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the shop.")],
+        input: Annotated[ProgramUpdateInput, strawberry.argument(description="The settings to change.")],
+    ) -> ProgramUpdatePayload:
+        """Call ``program_update``."""
+        try:
+            program = program_update(
+                user=current_user(info), shop_id=decode_global_id(shop_id, "Shop") or 0, settings=input.to_domain()
+            )
+        except LedgerDomainError as error:
+            return ProgramUpdatePayload(
+                program=None, errors=[LedgerError(field=error.field, message=error.message, code=error.code)]
+            )
+        return ProgramUpdatePayload(program=cast(Program, program), errors=[])
 
     @strawberry.mutation(
         description=(

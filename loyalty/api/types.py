@@ -16,11 +16,16 @@ from typing import Annotated, cast
 import strawberry
 import strawberry_django
 from strawberry import relay
+from strawberry.types import Info
 from strawberry_django.relay import DjangoListConnection
 
+from config.graphql.context import current_user
+from config.graphql.errors import permission_denied
 from loyalty import models
 from loyalty.selectors import tier_progress
 from marketplace import models as mp
+from marketplace.models import StaffRole
+from marketplace.selectors import staff_role
 
 #: The composite node types, resolved lazily from the composition root.
 NODES = "config.graphql.nodes"
@@ -51,6 +56,35 @@ TierWindow = strawberry.enum(
 )
 
 
+@strawberry.type(description="One changed setting: old and new value as text.")
+class SettingChange:
+    """A field's change."""
+
+    field: str = strawberry.field(description="The setting, as the API spells it.")
+    old: str | None = strawberry.field(description="Value before.")
+    new: str | None = strawberry.field(description="Value after.")
+
+
+@strawberry_django.type(models.ProgramChange, description="Who changed a program's settings, when, and what.")
+class ProgramChange(relay.Node):
+    """An audit record of programUpdate."""
+
+    changed_at: dt.datetime = strawberry_django.field(description="When.")
+
+    @strawberry_django.field(description="Username of the staff member.", select_related=["changed_by"])
+    def changed_by(self) -> str:
+        """The staff member's username."""
+        return cast(models.ProgramChange, self).changed_by.get_username()
+
+    @strawberry_django.field(description="The settings that changed.")
+    def changes(self) -> list[SettingChange]:
+        """Each changed field with its old and new value."""
+        return [
+            SettingChange(field=name, old=values["old"], new=values["new"])
+            for name, values in sorted(cast(models.ProgramChange, self).changes.items())
+        ]
+
+
 @strawberry_django.type(
     models.LoyaltyProgram, description="A shop's loyalty program: how points are earned and tiers qualify."
 )
@@ -72,6 +106,22 @@ class Program(relay.Node):
     tier_window: TierWindow = strawberry_django.field(description="Over which period tiers qualify.")
     active: bool = strawberry_django.field(description="Whether orders earn points now.")
     tiers: list[Tier] = strawberry_django.field(description="The tiers, lowest first.")
+    downgrade_policy: str = strawberry_django.field(description="When members may move down: never or requalification.")
+    downgrade_grace_days: int = strawberry_django.field(description="Days after the window before a downgrade applies.")
+    welcome_bonus_points: int = strawberry_django.field(description="Points given on enrolment.")
+    birthday_bonus_points: int = strawberry_django.field(description="Points given once a year on the birthday.")
+    point_value: Decimal = strawberry_django.field(description="What one point is worth in the shop's currency.")
+
+    @strawberry_django.connection(
+        DjangoListConnection[ProgramChange],
+        description="Audit of setting changes, newest first (the shop's owner or manager). Errors: PERMISSION_DENIED.",
+    )
+    def changes(self, info: Info) -> list[models.ProgramChange]:
+        """The program's audit records, for its owner or manager only."""
+        program = cast(models.LoyaltyProgram, self)
+        if staff_role(user=current_user(info), shop_id=program.shop_id) not in (StaffRole.OWNER, StaffRole.MANAGER):
+            raise permission_denied("Only the shop's owner or manager can read its program's history.")
+        return models.ProgramChange.objects.filter(program=program)  # type: ignore[return-value]
 
     @strawberry_django.field(
         description="Days after delivery before earned points become available.",
