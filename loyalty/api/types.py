@@ -15,13 +15,16 @@ from typing import Annotated, cast
 
 import strawberry
 import strawberry_django
+from graphql import GraphQLError
 from strawberry import relay
 from strawberry.types import Info
 from strawberry_django.relay import DjangoListConnection
 
 from config.graphql.context import current_user
 from config.graphql.errors import permission_denied
+from config.graphql.ids import decode_global_id
 from loyalty import models
+from loyalty.filters import members_filtered
 from loyalty.selectors import tier_progress
 from marketplace import models as mp
 from marketplace.models import StaffRole
@@ -132,6 +135,20 @@ class Program(relay.Node):
         return cast(models.LoyaltyProgram, self).effective_pending_days
 
 
+@strawberry.input(description="Filters of shop.members; every field optional.")
+class MemberFilterInput:
+    """Member filters (balances in points, dates with a time zone)."""
+
+    tier_id: strawberry.ID | None = strawberry.field(default=None, description="Only this tier (global id).")
+    joined_after: dt.datetime | None = strawberry.field(default=None, description="Enrolled at or after.")
+    joined_before: dt.datetime | None = strawberry.field(default=None, description="Enrolled before.")
+    balance_min: int | None = strawberry.field(default=None, description="Available points at least.")
+    balance_max: int | None = strawberry.field(default=None, description="Available points at most.")
+    last_activity_after: dt.datetime | None = strawberry.field(default=None, description="Last movement at or after.")
+    last_activity_before: dt.datetime | None = strawberry.field(default=None, description="Last movement before.")
+    search: str | None = strawberry.field(default=None, description="Name, e-mail or phone contains (up to 100).")
+
+
 @strawberry_django.type(mp.Shop, name="ShopLoyaltyPart", description="Loyalty part of Shop (not in the schema).")
 class ShopLoyaltyPart(relay.Node):
     """A shop: its public face and its program."""
@@ -143,6 +160,38 @@ class ShopLoyaltyPart(relay.Node):
     return_window_days: int = strawberry_django.field(description="Days after delivery an order may be returned.")
     is_demo: bool = strawberry_django.field(description="True for demo data.")
     program: Program | None = strawberry_django.field(description="The shop's loyalty program, if it runs one.")
+
+    @strawberry_django.connection(
+        DjangoListConnection[MEMBER_ACCOUNT],
+        description=(
+            "The shop's members, filtered and sorted (any staff role of the shop). Errors: PERMISSION_DENIED, "
+            "INVALID_INPUT (extensions.fields names each bad filter)."
+        ),
+    )
+    def members(
+        self,
+        info: Info,
+        filter: Annotated[MemberFilterInput | None, strawberry.argument(description="Filters; all optional.")] = None,
+        order_by: Annotated[
+            str, strawberry.argument(description="joined, available, lifetime or last_activity; a leading - reverses.")
+        ] = "-joined",
+    ) -> list[models.MemberAccount]:
+        """Check the caller's role, then let the FilterSet filter."""
+        shop = cast(mp.Shop, self)
+        if staff_role(user=current_user(info), shop_id=shop.pk) is None:
+            raise permission_denied("Only the shop's staff can see its members.")
+        data = {}
+        if filter is not None:
+            for name, value in vars(filter).items():
+                if value is None or value is strawberry.UNSET:
+                    continue
+                data[name] = decode_global_id(value, "Tier") or 0 if name == "tier_id" else value
+            if "tier_id" in data:
+                data["tier"] = data.pop("tier_id")
+        accounts, errors = members_filtered(shop_id=shop.pk, data=data, order_by=order_by)
+        if accounts is None:
+            raise GraphQLError("Invalid member filters.", extensions={"code": "INVALID_INPUT", "fields": errors})
+        return accounts  # type: ignore[return-value]
 
 
 EntryKind = strawberry.enum(models.EntryKind, name="EntryKind", description="Kind of ledger movement.")

@@ -1,0 +1,102 @@
+"""shop.members: django-filter filters, ordering, cursor pages, roles and a fixed query count."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+from strawberry import relay
+
+from loyalty.models import MemberAccount, Tier
+from marketplace.models import StaffRole
+from tests.api.graphql import gql
+from tests.factories import PASSWORD, CustomerFactory, UserFactory, shop_with_program, staff
+from tests.rewards.conftest import member_with_points
+
+pytestmark = pytest.mark.django_db
+
+MEMBERS = """query($slug: String!, $filter: MemberFilterInput, $order: String!, $first: Int) {
+  shop(slug: $slug) { members(filter: $filter, orderBy: $order, first: $first) {
+    totalCount edges { node { pointsAvailable tier { name } } } pageInfo { hasNextPage } } } }"""
+
+
+def login(user) -> Client:
+    client = Client()
+    if user is not None:
+        assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+@pytest.fixture
+def shop_and_members():
+    shop = shop_with_program()
+    shop.program.pending_days = 0
+    shop.program.save()
+    start = dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)
+    for index, amount in enumerate(("50.00", "150.00", "300.00", "600.00")):
+        customer = CustomerFactory(
+            display_name=f"Member {index}", email=f"m{index}@example.com", phone=f"+98 912 000 00{index}"
+        )
+        member_with_points(shop, amounts=(amount,), start=start + dt.timedelta(days=index), customer=customer)
+    return shop
+
+
+def _names(body):
+    return [edge["node"]["pointsAvailable"] for edge in body["data"]["shop"]["members"]["edges"]]
+
+
+def test_filters_and_ordering(shop_and_members):
+    shop = shop_and_members
+    client = login(staff(shop, StaffRole.CASHIER))
+    bronze = Tier.objects.get(program=shop.program, name="Bronze")
+    run = lambda flt, order="-joined": gql(client, MEMBERS, {"slug": shop.slug, "filter": flt, "order": order})  # noqa: E731
+    assert _names(run(None)) == [600, 300, 150, 50]
+    assert _names(run(None, "available")) == [50, 150, 300, 600]
+    assert _names(run({"balanceMin": 100, "balanceMax": 400})) == [300, 150]
+    assert _names(run({"search": "M1@EXAMPLE"})) == [150]
+    assert _names(run({"search": "912 000 003"})) == [600]
+    assert _names(run({"tierId": str(relay.GlobalID("Tier", str(bronze.pk)))})) == [50]
+    assert _names(run({"joinedAfter": "2026-01-02T00:00:00+00:00", "joinedBefore": "2026-01-04T00:00:00+00:00"})) == [
+        300,
+        150,
+    ]
+    assert _names(run({"lastActivityBefore": "2026-01-02T00:00:00+00:00"})) == [50]
+    paged = gql(client, MEMBERS, {"slug": shop.slug, "order": "-lifetime", "first": 2})
+    assert _names(paged) == [600, 300]
+    assert paged["data"]["shop"]["members"]["pageInfo"]["hasNextPage"] is True
+    assert paged["data"]["shop"]["members"]["totalCount"] == 4
+
+
+@pytest.mark.parametrize(
+    ("flt", "order", "field"),
+    [({"search": "x" * 101}, "-joined", "search"), (None, "size", "orderBy")],
+)
+def test_invalid_filters_are_coded(shop_and_members, flt, order, field):
+    shop = shop_and_members
+    body = gql(login(staff(shop)), MEMBERS, {"slug": shop.slug, "filter": flt, "order": order})
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == "INVALID_INPUT"
+    assert field in error["extensions"]["fields"]
+
+
+@pytest.mark.parametrize("caller", ["anonymous", "member", "plain user", "staff of another shop"])
+def test_members_are_for_the_shops_staff_only(shop_and_members, caller):
+    shop = shop_and_members
+    user = {
+        "anonymous": None,
+        "member": MemberAccount.objects.filter(program__shop=shop).first().customer.user,
+        "plain user": UserFactory(),
+        "staff of another shop": staff(shop_with_program(), StaffRole.OWNER),
+    }[caller]
+    body = gql(login(user), MEMBERS, {"slug": shop.slug, "order": "-joined"})
+    assert body["errors"][0]["extensions"]["code"] == "PERMISSION_DENIED"
+
+
+def test_members_page_has_a_fixed_query_count(shop_and_members, django_assert_num_queries):
+    shop = shop_and_members
+    client = login(staff(shop, StaffRole.MANAGER))
+    # session, user, shop, staff role, members with total count (+ tier joined)
+    with django_assert_num_queries(5):
+        body = gql(client, MEMBERS, {"slug": shop.slug, "order": "-joined", "first": 50})
+    assert len(body["data"]["shop"]["members"]["edges"]) == 4
