@@ -21,6 +21,16 @@ def postgres(db):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_throttle():
+    """Rate-limit counters (login, till) start empty in every test; under CI they live in Redis."""
+    from marketplace.throttle import throttle_reset
+
+    throttle_reset()
+    yield
+    throttle_reset()
+
+
+@pytest.fixture(autouse=True)
 def _reset_dramatiq_broker():
     """Empty the broker's queues around each test so that no message leaks between tests."""
     import dramatiq

@@ -6,19 +6,10 @@ import pytest
 from django.test import Client
 
 from marketplace.services.auth import LOGIN_RATE_PER_USERNAME
-from marketplace.throttle import throttle_reset
 from tests.api.graphql import gql
 from tests.factories import PASSWORD, CustomerFactory, shop_with_program, staff
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle():
-    """Login counters start empty in every test (they live in Redis under CI)."""
-    throttle_reset()
-    yield
-    throttle_reset()
 
 
 LOGIN = """mutation($u: String!, $p: String!) {

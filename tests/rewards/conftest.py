@@ -5,22 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-import pytest
-
 from loyalty.models import LoyaltyProgram
 from loyalty.services.orders import order_event_process
 from marketplace.services.orders import order_event_record
-from marketplace.throttle import throttle_reset
 from rewards.models import Reward, RewardKind
 from tests.factories import CustomerFactory, order_input, shop_with_program
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle():
-    """Rate-limit counters start empty in every test (they live in Redis under CI)."""
-    throttle_reset()
-    yield
-    throttle_reset()
 
 
 def points_shop(**fields):
