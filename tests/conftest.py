@@ -39,3 +39,10 @@ def _reset_dramatiq_broker():
     broker.flush_all()
     yield
     broker.flush_all()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Hash test passwords with MD5: PBKDF2 is slow on purpose (a login costs ~0.3 s), which buys
+    the tests nothing and made every logged-in test pay for it."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -9,6 +9,10 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.http import HttpRequest
 from strawberry.types import Info
 
+from config.graphql.errors import not_authenticated, permission_denied
+from marketplace.models import StaffRole
+from marketplace.selectors import staff_role
+
 
 def request_of(info: Info) -> Any:
     """The Django ``HttpRequest`` (HTTP) or the channels consumer (WebSocket) of the operation."""
@@ -44,3 +48,20 @@ class ViewerIdentity:
     customer_id: int | None
     display_name: str
     email: str
+
+
+def require_shop_role(
+    info: Info, *, shop_id: int, message: str, roles: tuple[StaffRole, ...] | None = None
+) -> StaffRole:
+    """The caller's staff role in the shop, if it is one of ``roles`` (any role when ``None``).
+
+    Raises ``NOT_AUTHENTICATED`` for an anonymous caller and ``PERMISSION_DENIED`` (with
+    ``message``) for anyone else: the check every staff-only query field starts with.
+    """
+    user = current_user(info)
+    if not user.is_authenticated:
+        raise not_authenticated()
+    role = staff_role(user=user, shop_id=shop_id)
+    if role is None or (roles is not None and role not in roles):
+        raise permission_denied(message)
+    return role

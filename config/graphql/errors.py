@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from graphql import GraphQLError
 
+from marketplace.errors import DomainError
+
 NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
 PERMISSION_DENIED = "PERMISSION_DENIED"
 
@@ -21,3 +23,13 @@ def not_authenticated(message: str = "Log in first.") -> GraphQLError:
 def permission_denied(message: str = "You may not see or change this.") -> GraphQLError:
     """An error for a logged-in caller acting outside their rights (``code: PERMISSION_DENIED``)."""
     return GraphQLError(message, extensions={"code": PERMISSION_DENIED})
+
+
+def domain_error(error: DomainError) -> GraphQLError:
+    """A query's refusal from a domain service, with its code and the input field at fault.
+
+    ``extensions`` carry ``code`` (the domain code, e.g. INVALID_INPUT) and ``field`` (camelCase
+    input name or null), the same pair mutations put in their payload errors.
+    """
+    code = error.code.value if hasattr(error.code, "value") else str(error.code)
+    return GraphQLError(error.message, extensions={"code": code, "field": error.field})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from loyalty.errors import LedgerError as LedgerDomainError
 from loyalty.errors import LedgerErrorCode as LedgerDomainErrorCode
 from marketplace.errors import OrderError as OrderDomainError
 from marketplace.errors import OrderErrorCode as OrderDomainErrorCode
@@ -39,3 +40,8 @@ class LedgerError:
     field: str | None = strawberry.field(description="Input field at fault (camelCase), or null.")
     message: str = strawberry.field(description="Human-readable explanation.")
     code: LedgerErrorCode = strawberry.field(description="Stable machine-readable code.")
+
+    @classmethod
+    def from_domain(cls, error: LedgerDomainError) -> LedgerError:
+        """The API form of a domain ``LedgerError``."""
+        return cls(field=error.field, message=error.message, code=error.code)

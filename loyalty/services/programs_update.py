@@ -2,44 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 
 from loyalty.errors import LedgerError, LedgerErrorCode
-from loyalty.models import LoyaltyProgram, ProgramChange, TierBasis, TierWindow
-from marketplace.models import StaffRole
-from marketplace.selectors import staff_role
-
-EDITORS = (StaffRole.OWNER, StaffRole.MANAGER)
-_UNSET = object()
+from loyalty.models import LoyaltyProgram, TierBasis, TierWindow
+from loyalty.services.editing import UNSET, PartialInput, audit_record, audit_text, camel, invalid, require_editor
 
 
 @dataclass(frozen=True)
-class ProgramSettings:
+class ProgramSettings(PartialInput):
     """A partial update: only fields not left as ``UNSET`` change. Money in the shop's currency."""
 
-    points_per_currency_unit: Decimal | object = _UNSET
-    minimum_order_amount: Decimal | object = _UNSET
-    pending_days: int | object | None = _UNSET
-    expiry_months: int | object | None = _UNSET
-    tier_basis: str | object = _UNSET
-    tier_window: str | object = _UNSET
-    downgrade_policy: str | object = _UNSET
-    downgrade_grace_days: int | object = _UNSET
-    welcome_bonus_points: int | object = _UNSET
-    birthday_bonus_points: int | object = _UNSET
-    point_value: Decimal | object = _UNSET
-    active: bool | object = _UNSET
+    points_per_currency_unit: Decimal | object = UNSET
+    minimum_order_amount: Decimal | object = UNSET
+    pending_days: int | object | None = UNSET
+    expiry_months: int | object | None = UNSET
+    tier_basis: str | object = UNSET
+    tier_window: str | object = UNSET
+    downgrade_policy: str | object = UNSET
+    downgrade_grace_days: int | object = UNSET
+    welcome_bonus_points: int | object = UNSET
+    birthday_bonus_points: int | object = UNSET
+    point_value: Decimal | object = UNSET
+    active: bool | object = UNSET
 
-    def given(self) -> dict[str, object]:
-        """The fields this update sets."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not _UNSET}
-
-
-UNSET = _UNSET
 
 #: field -> (check, message) run on the new value; ``None`` passes where the field allows it.
 _RULES = {
@@ -58,16 +48,6 @@ _RULES = {
 }
 
 
-def _text(value: object) -> str | None:
-    """An audit value as text (``None`` stays ``None``)."""
-    return None if value is None else str(value)
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
 def program_update(
     *, user: AbstractBaseUser | AnonymousUser, shop_id: int, settings: ProgramSettings
 ) -> LoyaltyProgram:
@@ -78,12 +58,7 @@ def program_update(
     INVALID_INPUT with the camelCase field. Changes take effect for events processed after
     commit (earnings already posted keep their points). Locks the program row.
     """
-    if not user.is_authenticated:
-        raise LedgerError(LedgerErrorCode.NOT_AUTHENTICATED, "Log in first.")
-    if staff_role(user=user, shop_id=shop_id) not in EDITORS:
-        raise LedgerError(
-            LedgerErrorCode.PERMISSION_DENIED, "Only the shop's owner or manager tune its program.", "shopId"
-        )
+    require_editor(user, shop_id=shop_id, what="program")
     given = settings.given()
     for name, value in given.items():
         check, message = _RULES[name]
@@ -92,7 +67,7 @@ def program_update(
         except (TypeError, ArithmeticError):
             ok = False
         if not ok:
-            raise LedgerError(LedgerErrorCode.INVALID_INPUT, f"{_camel(name)} {message}.", _camel(name))
+            raise invalid(f"{camel(name)} {message}.", camel(name))
     with transaction.atomic(durable=True):
         program = LoyaltyProgram.objects.select_for_update().filter(shop_id=shop_id).first()
         if program is None:
@@ -103,10 +78,9 @@ def program_update(
         program.save(update_fields=list(given))
         program.refresh_from_db()  # audit and answer with the stored values (e.g. 2.5 -> 2.5000)
         changes = {
-            _camel(name): {"old": _text(old[name]), "new": _text(getattr(program, name))}
+            camel(name): {"old": audit_text(old[name]), "new": audit_text(getattr(program, name))}
             for name in given
             if old[name] != getattr(program, name)
         }
-        if changes:
-            ProgramChange.objects.create(program=program, changed_by=user, changes=changes)
+        audit_record(program=program, user=user, changes=changes)  # type: ignore[arg-type]
     return program

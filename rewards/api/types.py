@@ -14,13 +14,12 @@ from strawberry import relay
 from strawberry.types import Info
 from strawberry_django.relay import DjangoListConnection
 
-from config.graphql.context import ViewerIdentity, current_user
-from config.graphql.errors import permission_denied
+from config.graphql.context import ViewerIdentity, current_user, require_shop_role
 from config.graphql.ids import decode_global_id
 from loyalty import models as loyalty_models
 from loyalty.api.types import MEMBER_ACCOUNT, SHOP, Tier
 from marketplace import models as mp
-from marketplace.selectors import customer_for_user, staff_role
+from marketplace.selectors import customer_for_user
 from rewards import models
 from rewards.codes import code_display
 from rewards.errors import RewardErrorCode as DomainRewardErrorCode
@@ -192,8 +191,7 @@ class ShopRewardsPart(relay.Node):
     ) -> list[models.Redemption]:
         """The shop's redemptions for its staff."""
         shop = cast(mp.Shop, self)
-        if staff_role(user=current_user(info), shop_id=shop.pk) is None:
-            raise permission_denied("Only the shop's staff can see its redemptions.")
+        require_shop_role(info, shop_id=shop.pk, message="Only the shop's staff can see its redemptions.")
         redemptions = models.Redemption.objects.filter(shop_id=shop.pk)
         if status is not None:
             redemptions = redemptions.filter(status=status)

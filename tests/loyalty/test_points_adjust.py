@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from strawberry import relay
 
 from loyalty.models import EntryKind, MemberAccount, PointsEntry, PointsLot
 from loyalty.selectors import ledger_discrepancies
 from marketplace.models import StaffRole
-from tests.api.graphql import gql
-from tests.factories import PASSWORD, UserFactory, staff
+from tests.api.graphql import gql, login
+from tests.factories import UserFactory, staff
 from tests.rewards.conftest import member_with_points, points_shop
 
 pytestmark = pytest.mark.django_db
 
 ADJUST = """mutation($input: PointsAdjustInput!, $key: String!) { pointsAdjust(input: $input, idempotencyKey: $key) {
   replayed entry { kind points reason availableAfter } account { pointsAvailable } errors { field code message } } }"""
-
-
-def login(user) -> Client:
-    client = Client()
-    if user is not None:
-        assert client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 def _setup():
