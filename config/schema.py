@@ -18,7 +18,9 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
+from loyalty.api.rules import EarningRuleMutation
 from loyalty.api.schema import LoyaltyMutation, LoyaltyQuery, LoyaltySubscription
+from loyalty.api.tiers import TierMutation
 from marketplace.api.schema import MarketplaceMutation
 from rewards.api.schema import RewardsMutation
 
@@ -29,7 +31,7 @@ class Query(LoyaltyQuery):
 
 
 @strawberry.type(description="Every change; each mutation returns a payload with coded errors.")
-class Mutation(MarketplaceMutation, LoyaltyMutation, RewardsMutation):
+class Mutation(MarketplaceMutation, LoyaltyMutation, TierMutation, EarningRuleMutation, RewardsMutation):
     """Root mutation, merged from the apps' mutation types."""
 
 

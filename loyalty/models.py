@@ -117,11 +117,31 @@ class ProgramChange(models.Model):
         return f"{self.program} changed by {self.changed_by} at {self.changed_at}"
 
 
+class ActiveTierManager(models.Manager):
+    """Tiers still on the ladder: archived (deleted) tiers are left out of every query and relation.
+
+    Archived tiers stay in the table because the tier history (:class:`TierChange`) points at
+    them; foreign keys to a tier use the base manager, so old history still reads them.
+    """
+
+    def get_queryset(self) -> models.QuerySet:
+        """Only tiers without ``archived_at``."""
+        return super().get_queryset().filter(archived_at__isnull=True)
+
+
 class Tier(models.Model):
-    """One level of a program; members at or above ``threshold`` hold it (ordered by ``position``)."""
+    """One level of a program; members at or above ``threshold`` hold it (ordered by ``position``).
+
+    Along the positions of a program's live tiers the thresholds increase strictly from 0
+    (enforced by ``services.tier_admin`` under the program lock). ``tierDelete`` archives a
+    tier (``archived_at``) instead of deleting it, so that history keeps its name.
+    """
 
     program = models.ForeignKey(LoyaltyProgram, on_delete=models.CASCADE, related_name="tiers")
     name = models.CharField(max_length=80)
+    name_translations = models.JSONField(
+        default=dict, blank=True, help_text='The name in other languages: {"fa": "طلایی"}.'
+    )
     position = models.PositiveIntegerField(help_text="0 for the entry tier, then 1, 2, ... upwards.")
     threshold = models.DecimalField(
         max_digits=MONEY_DIGITS,
@@ -134,13 +154,22 @@ class Tier(models.Model):
     discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
     benefits = models.JSONField(default=list, blank=True, help_text="List of benefit texts.")
     color = models.CharField(max_length=7, default="#8a8a8a", help_text="Badge colour, #RRGGBB.")
+    archived_at = models.DateTimeField(null=True, blank=True, help_text="When the tier was deleted from the ladder.")
+
+    all_objects = models.Manager()
+    objects = ActiveTierManager()
 
     class Meta:
         ordering = ["program_id", "position"]
+        base_manager_name = "all_objects"
+        default_manager_name = "objects"
         constraints = [
-            models.UniqueConstraint(fields=["program", "position"], name="tier_unique_position"),
-            models.UniqueConstraint(fields=["program", "name"], name="tier_unique_name"),
-            models.UniqueConstraint(fields=["program", "threshold"], name="tier_unique_threshold"),
+            models.UniqueConstraint(
+                fields=["program", "position"], condition=Q(archived_at__isnull=True), name="tier_unique_live_position"
+            ),
+            models.UniqueConstraint(
+                fields=["program", "name"], condition=Q(archived_at__isnull=True), name="tier_unique_live_name"
+            ),
             models.CheckConstraint(condition=Q(multiplier__gte=1), name="tier_multiplier_min_1"),
             models.CheckConstraint(
                 condition=Q(discount_percent__gte=0) & Q(discount_percent__lte=100), name="tier_discount_range"

@@ -159,3 +159,12 @@ def ledger_discrepancies(*, account_ids: list[int] | None = None) -> list[Discre
                 )
             )
     return found
+
+
+def member_detail(*, shop_id: int, account_id: int) -> MemberAccount | None:
+    """The member account ``account_id`` if it belongs to the shop's program, else ``None``.
+
+    The caller checks that the reader is the shop's staff; the GraphQL optimizer adds the joins
+    and prefetches (customer, tier, entries, tier history) the selection needs.
+    """
+    return MemberAccount.objects.filter(pk=account_id, program__shop_id=shop_id).first()

@@ -15,6 +15,7 @@ from dramatiq_crontab import cron
 
 from loyalty.services.lifecycle import points_release_due
 from loyalty.services.orders import order_event_process
+from loyalty.services.tiers import tiers_reevaluate
 from marketplace.models import OrderEvent
 
 logger = logging.getLogger(__name__)
@@ -76,3 +77,15 @@ def points_release_task() -> None:
     summary = points_release_due(now=timezone.now())
     if summary.points:
         logger.info("released %d points on %d accounts", summary.points, summary.accounts)
+
+
+@dramatiq.actor(queue_name="loyalty", retry_when=transient, max_backoff=60_000, time_limit=3_600_000)
+def tiers_reevaluate_task(program_id: int, reason: str) -> None:
+    """After a tier ladder edit: move the program's members per ``tiers_reevaluate`` (idempotent)."""
+    summary = tiers_reevaluate(program_id=program_id, reason=reason)
+    logger.info(
+        "program %s re-evaluated: %d upgraded, %d moved off deleted tiers",
+        program_id,
+        summary.upgraded,
+        summary.moved_from_deleted,
+    )

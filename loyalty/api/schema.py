@@ -317,9 +317,7 @@ class LoyaltyMutation:
                 user=current_user(info), shop_id=decode_global_id(shop_id, "Shop") or 0, settings=input.to_domain()
             )
         except LedgerDomainError as error:
-            return ProgramUpdatePayload(
-                program=None, errors=[LedgerError(field=error.field, message=error.message, code=error.code)]
-            )
+            return ProgramUpdatePayload(program=None, errors=[LedgerError.from_domain(error)])
         return ProgramUpdatePayload(program=cast(Program, program), errors=[])
 
     @strawberry.mutation(
@@ -349,7 +347,7 @@ class LoyaltyMutation:
                 entry=None,
                 account=None,
                 replayed=False,
-                errors=[LedgerError(field=error.field, message=error.message, code=error.code)],
+                errors=[LedgerError.from_domain(error)],
             )
         return PointsAdjustPayload(
             entry=cast(PointsEntry, result.entry),
@@ -364,7 +362,9 @@ class AccountUpdateEvent:
     """Pushed to the member's dashboards and the shop's consoles after a change commits."""
 
     account: MEMBER_ACCOUNT = strawberry.field(description="The account as it is now.")
-    kind: str = strawberry.field(description="What happened: an EntryKind value, or 'enrolled'.")
+    kind: str = strawberry.field(
+        description="What happened: an EntryKind value, 'enrolled', or 'tier' (moved by a tier ladder change)."
+    )
     points: int = strawberry.field(description="Signed points of the movement (0 for enrolment).")
     reason: str = strawberry.field(description="Human-readable reason.")
     tier_changed: bool = strawberry.field(description="True when the member moved to another tier.")

@@ -15,25 +15,36 @@ from typing import Annotated, cast
 
 import strawberry
 import strawberry_django
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from graphql import GraphQLError
 from strawberry import relay
 from strawberry.types import Info
 from strawberry_django.relay import DjangoListConnection
 
-from config.graphql.context import current_user
-from config.graphql.errors import permission_denied
+from config.graphql.context import current_user, require_shop_role
+from config.graphql.errors import domain_error
 from config.graphql.ids import decode_global_id
 from loyalty import models
+from loyalty.api.analytics import AnalyticsGranularity, ShopAnalytics, shop_analytics_resolve
+from loyalty.errors import LedgerError as LedgerDomainError
 from loyalty.filters import members_filtered
-from loyalty.selectors import tier_progress
+from loyalty.selectors import member_detail, tier_progress
+from loyalty.services.tier_admin import TierPlacement, tier_preview
 from marketplace import models as mp
 from marketplace.models import StaffRole
-from marketplace.selectors import staff_role
 
 #: The composite node types, resolved lazily from the composition root.
 NODES = "config.graphql.nodes"
 SHOP = Annotated["Shop", strawberry.lazy(NODES)]  # noqa: F821  (resolved lazily)
 MEMBER_ACCOUNT = Annotated["MemberAccount", strawberry.lazy(NODES)]  # noqa: F821
+
+
+@strawberry.type(description="A text in one language.")
+class Translation:
+    """A translated text, e.g. a tier's name in Persian."""
+
+    language: str = strawberry.field(description="BCP 47 language code, e.g. fa or en-GB.")
+    text: str = strawberry.field(description="The text in that language.")
 
 
 @strawberry_django.type(models.Tier, description="One level of a shop's program, lowest first.")
@@ -49,6 +60,12 @@ class Tier(relay.Node):
     discount_percent: Decimal = strawberry_django.field(description="Discount members of this tier get, 0-100.")
     benefits: list[str] = strawberry_django.field(description="Benefits listed for the tier.")
     color: str = strawberry_django.field(description="Badge colour as #RRGGBB.")
+
+    @strawberry_django.field(description="The name in other languages, by language code.")
+    def name_translations(self) -> list[Translation]:
+        """Stored translations, sorted by language."""
+        stored = cast(models.Tier, self).name_translations or {}
+        return [Translation(language=language, text=text) for language, text in sorted(stored.items())]
 
 
 TierBasis = strawberry.enum(models.TierBasis, name="TierBasis", description="What counts towards tier thresholds.")
@@ -88,6 +105,75 @@ class ProgramChange(relay.Node):
         ]
 
 
+EarningRuleKind = strawberry.enum(
+    models.RuleKind, name="EarningRuleKind", description="How an earning rule adds points."
+)
+
+
+@strawberry_django.type(
+    models.EarningRule,
+    description=(
+        "A campaign: extra points for orders that meet all its conditions, read in the shop's time zone "
+        "(an empty condition always holds)."
+    ),
+)
+class EarningRule(relay.Node):
+    """An earning rule as members and the shop's console see it.
+
+    Visible to everyone while ``active``; inactive rules only to the shop's owner or manager
+    (``get_queryset``, one ``EXISTS`` per query, so lists of programs stay one query).
+    """
+
+    name: str = strawberry_django.field(description="Name shown to members and on ledger entries.")
+    kind: EarningRuleKind = strawberry_django.field(description="Multiplier or fixed bonus.")
+    multiplier: Decimal | None = strawberry_django.field(
+        description="Points multiplier of the lines it covers (1-20), for multiplier rules; else null."
+    )
+    bonus_points: int | None = strawberry_django.field(description="Points added once, for fixed-bonus rules.")
+    starts_at: dt.datetime | None = strawberry_django.field(description="Applies to orders at or after; null = always.")
+    ends_at: dt.datetime | None = strawberry_django.field(description="Applies to orders before; null = open-ended.")
+    days_of_week: list[int] = strawberry_django.field(
+        description="Weekdays in the shop's time zone, 0 (Monday) to 6; empty = every day."
+    )
+    start_time: dt.time | None = strawberry_django.field(
+        description="Local time of day it starts (inclusive, shop's time zone); null = all day."
+    )
+    end_time: dt.time | None = strawberry_django.field(description="Local time of day it ends (exclusive).")
+    tiers: list[Tier] = strawberry_django.field(description="Only members of these tiers; empty = every tier.")
+    min_order_amount: Decimal | None = strawberry_django.field(
+        description="Only orders with at least this much goods (shop currency); null = any."
+    )
+    priority: int = strawberry_django.field(description="Higher applies first (-1000 to 1000).")
+    stackable: bool = strawberry_django.field(description="Whether it combines with other rules.")
+    active: bool = strawberry_django.field(description="Whether it applies at all (inactive: owner and manager only).")
+    created_at: dt.datetime = strawberry_django.field(description="When it was created.")
+
+    @strawberry_django.field(
+        description="Only orders with a line in these categories (a multiplier covers those lines); empty = any.",
+        prefetch_related=["categories"],
+    )
+    def category_slugs(self) -> list[str]:
+        """Slugs of the rule's categories, sorted."""
+        return sorted(category.slug for category in cast(models.EarningRule, self).categories.all())
+
+    @classmethod
+    def get_queryset(cls, queryset: QuerySet[models.EarningRule], info: Info, **kwargs) -> QuerySet[models.EarningRule]:
+        """Active rules, and inactive ones of shops where the caller is owner or manager; by priority."""
+        user = current_user(info)
+        visible = Q(active=True)
+        if user.is_authenticated:
+            visible |= Q(
+                Exists(
+                    mp.StaffMembership.objects.filter(
+                        user_id=user.pk,
+                        shop_id=OuterRef("program__shop_id"),
+                        role__in=(StaffRole.OWNER, StaffRole.MANAGER),
+                    )
+                )
+            )
+        return queryset.filter(visible).order_by("-priority", "pk")
+
+
 @strawberry_django.type(
     models.LoyaltyProgram, description="A shop's loyalty program: how points are earned and tiers qualify."
 )
@@ -114,6 +200,12 @@ class Program(relay.Node):
     welcome_bonus_points: int = strawberry_django.field(description="Points given on enrolment.")
     birthday_bonus_points: int = strawberry_django.field(description="Points given once a year on the birthday.")
     point_value: Decimal = strawberry_django.field(description="What one point is worth in the shop's currency.")
+    earning_rules: list[EarningRule] = strawberry_django.field(
+        description=(
+            "Earning rules (campaigns), highest priority first: the active ones for everyone, the inactive ones "
+            "too for the shop's owner or manager."
+        )
+    )
 
     @strawberry_django.connection(
         DjangoListConnection[ProgramChange],
@@ -122,8 +214,12 @@ class Program(relay.Node):
     def changes(self, info: Info) -> list[models.ProgramChange]:
         """The program's audit records, for its owner or manager only."""
         program = cast(models.LoyaltyProgram, self)
-        if staff_role(user=current_user(info), shop_id=program.shop_id) not in (StaffRole.OWNER, StaffRole.MANAGER):
-            raise permission_denied("Only the shop's owner or manager can read its program's history.")
+        require_shop_role(
+            info,
+            shop_id=program.shop_id,
+            roles=(StaffRole.OWNER, StaffRole.MANAGER),
+            message="Only the shop's owner or manager can read its program's history.",
+        )
         return models.ProgramChange.objects.filter(program=program)  # type: ignore[return-value]
 
     @strawberry_django.field(
@@ -149,6 +245,55 @@ class MemberFilterInput:
     search: str | None = strawberry.field(default=None, description="Name, e-mail or phone contains (up to 100).")
 
 
+@strawberry.input(description="One rung of a proposed tier ladder: an existing tier by id, or a new one by name.")
+class TierPlacementInput:
+    """A tier and its threshold in a proposed ladder (lowest first)."""
+
+    tier_id: strawberry.ID | None = strawberry.field(default=None, description="Global id of an existing tier.")
+    name: str | None = strawberry.field(default=None, description="Name of a new tier (previews only).")
+    threshold: Decimal = strawberry.field(description="Qualifying value needed (shop currency or points).")
+
+
+@strawberry.type(description="A tier of a proposed ladder: how many members hold it now and right after the change.")
+class TierPreviewRow:
+    """One row of a tier preview."""
+
+    tier_id: strawberry.ID | None = strawberry.field(description="Global id; null for a new tier.")
+    name: str = strawberry.field(description="The tier's name.")
+    threshold: Decimal = strawberry.field(description="Proposed threshold.")
+    members_now: int = strawberry.field(description="Members holding the tier now.")
+    members_after: int = strawberry.field(description="Members holding it right after the change.")
+
+
+@strawberry.type(description="How many members a proposed tier ladder moves (on their current qualifying values).")
+class TierPreview:
+    """Result of shop.tierPreview; nothing is saved."""
+
+    members: int = strawberry.field(description="Members of the program.")
+    upgraded: int = strawberry.field(description="Members who move up at once.")
+    moved_from_deleted: int = strawberry.field(
+        description="Members whose tier the proposal drops; they move to the tier their value earns."
+    )
+    below_threshold: int = strawberry.field(
+        description="Members who would qualify only for a lower tier; they keep theirs per the downgrade policy."
+    )
+    unchanged: int = strawberry.field(description="Members who stay where they are.")
+    downgrade_policy: str = strawberry.field(description="The program's downgrade policy (never or requalification).")
+    tiers: list[TierPreviewRow] = strawberry.field(description="The proposed ladder, lowest first.")
+
+
+def tier_placements(placements: list[TierPlacementInput]) -> list[TierPlacement]:
+    """The service's placements from the API's (an undecodable tier id becomes id 0: not a tier)."""
+    return [
+        TierPlacement(
+            tier_id=(decode_global_id(p.tier_id, "Tier") or 0) if p.tier_id else None,
+            threshold=p.threshold,
+            name=p.name or "",
+        )
+        for p in placements
+    ]
+
+
 @strawberry_django.type(mp.Shop, name="ShopLoyaltyPart", description="Loyalty part of Shop (not in the schema).")
 class ShopLoyaltyPart(relay.Node):
     """A shop: its public face and its program."""
@@ -160,6 +305,62 @@ class ShopLoyaltyPart(relay.Node):
     return_window_days: int = strawberry_django.field(description="Days after delivery an order may be returned.")
     is_demo: bool = strawberry_django.field(description="True for demo data.")
     program: Program | None = strawberry_django.field(description="The shop's loyalty program, if it runs one.")
+
+    @strawberry_django.field(
+        description=(
+            "One member of the shop by account id, with ledger and tier history (any staff role of the shop); "
+            "null when the id is not a member of this shop. Errors: NOT_AUTHENTICATED, PERMISSION_DENIED."
+        )
+    )
+    def member(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the account.")]
+    ) -> MEMBER_ACCOUNT | None:
+        """The account if it belongs to this shop's program, for the shop's staff."""
+        shop = cast(mp.Shop, self)
+        require_shop_role(info, shop_id=shop.pk, message="Only the shop's staff can see its members.")
+        return member_detail(shop_id=shop.pk, account_id=decode_global_id(id, "MemberAccount") or 0)
+
+    @strawberry_django.field(
+        description=(
+            "Count the members a proposed tier ladder would move, before saving it (owner or manager). "
+            "Errors: NOT_AUTHENTICATED, PERMISSION_DENIED, INVALID_INPUT (extensions.field), NOT_FOUND."
+        )
+    )
+    def tier_preview(
+        self,
+        info: Info,
+        tiers: Annotated[
+            list[TierPlacementInput],
+            strawberry.argument(
+                description="The whole proposed ladder, lowest first; tiers left out count as deleted."
+            ),
+        ],
+    ) -> TierPreview:
+        """Call ``tier_preview``; domain errors become coded GraphQL errors."""
+        try:
+            preview = tier_preview(
+                user=current_user(info), shop_id=cast(mp.Shop, self).pk, placements=tier_placements(tiers)
+            )
+        except LedgerDomainError as error:
+            raise domain_error(error) from error
+        return TierPreview(
+            members=preview.members,
+            upgraded=preview.upgraded,
+            moved_from_deleted=preview.moved_from_deleted,
+            below_threshold=preview.below_threshold,
+            unchanged=preview.unchanged,
+            downgrade_policy=preview.downgrade_policy,
+            tiers=[
+                TierPreviewRow(
+                    tier_id=strawberry.ID(str(relay.GlobalID("Tier", str(row.tier_id)))) if row.tier_id else None,
+                    name=row.name,
+                    threshold=row.threshold,
+                    members_now=row.members_now,
+                    members_after=row.members_after,
+                )
+                for row in preview.tiers
+            ],
+        )
 
     @strawberry_django.connection(
         DjangoListConnection[MEMBER_ACCOUNT],
@@ -178,8 +379,7 @@ class ShopLoyaltyPart(relay.Node):
     ) -> list[models.MemberAccount]:
         """Check the caller's role, then let the FilterSet filter."""
         shop = cast(mp.Shop, self)
-        if staff_role(user=current_user(info), shop_id=shop.pk) is None:
-            raise permission_denied("Only the shop's staff can see its members.")
+        require_shop_role(info, shop_id=shop.pk, message="Only the shop's staff can see its members.")
         data = {}
         if filter is not None:
             for name, value in vars(filter).items():
@@ -192,6 +392,28 @@ class ShopLoyaltyPart(relay.Node):
         if accounts is None:
             raise GraphQLError("Invalid member filters.", extensions={"code": "INVALID_INPUT", "fields": errors})
         return accounts  # type: ignore[return-value]
+
+    @strawberry_django.field(
+        description=(
+            "Loyalty analytics over local days `from`..`to` (owner or manager; see docs/api.md). "
+            "Errors: NOT_AUTHENTICATED, PERMISSION_DENIED, INVALID_INPUT (extensions.field), NOT_FOUND (no program)."
+        ),
+        only=["pk"],
+    )
+    def analytics(
+        self,
+        info: Info,
+        from_: Annotated[dt.date, strawberry.argument(name="from", description="First day, in the shop's time zone.")],
+        to: Annotated[dt.date, strawberry.argument(description="Last day (inclusive); 366 days in all at most.")],
+        granularity: Annotated[
+            AnalyticsGranularity, strawberry.argument(description="Bucket size of the series.")
+        ] = AnalyticsGranularity.DAY,
+        top: Annotated[int, strawberry.argument(description="How many top members to list, 1 to 20.")] = 5,
+    ) -> ShopAnalytics:
+        """The owner's or manager's check and the selector, in ``shop_analytics_resolve``."""
+        return shop_analytics_resolve(
+            info, shop_id=cast(mp.Shop, self).pk, start=from_, end=to, granularity=granularity, top=top
+        )
 
 
 EntryKind = strawberry.enum(models.EntryKind, name="EntryKind", description="Kind of ledger movement.")
@@ -274,6 +496,26 @@ class TierProgress:
     )
 
 
+@strawberry_django.type(models.TierChange, description="One change of a member's tier, with its reason.")
+class TierChange(relay.Node):
+    """A row of the tier history."""
+
+    from_tier: Tier | None = strawberry_django.field(description="Tier before; null on enrolment.")
+    to_tier: Tier = strawberry_django.field(description="Tier after.")
+    qualifying_value: Decimal = strawberry_django.field(description="Qualifying value at the change.")
+    reason: str = strawberry_django.field(description="Why the tier changed.")
+    created_at: dt.datetime = strawberry_django.field(description="When.")
+
+
+@strawberry_django.type(mp.Customer, description="Who a member is: name and contact details.")
+class MemberProfile:
+    """The customer behind a member account (the member or the shop's staff see it)."""
+
+    display_name: str = strawberry_django.field(description="Name shown.")
+    email: str = strawberry_django.field(description="E-mail address, may be empty.")
+    phone: str = strawberry_django.field(description="Phone number, may be empty.")
+
+
 @strawberry_django.type(
     models.MemberAccount, name="AccountLoyaltyPart", description="Loyalty part of MemberAccount (not in the schema)."
 )
@@ -291,6 +533,21 @@ class AccountLoyaltyPart(relay.Node):
     entries: DjangoListConnection[PointsEntry] = strawberry_django.connection(
         description="Ledger history, newest first."
     )
+    points_redeemed: int = strawberry_django.field(description="Points spent on rewards, net of refunds.")
+    points_expired: int = strawberry_django.field(description="Points that expired unused.")
+    qualifying_value: Decimal = strawberry_django.field(
+        description="Value counted towards tiers at the last evaluation (shop currency or points)."
+    )
+    last_activity_at: dt.datetime | None = strawberry_django.field(description="Last points movement.")
+    member: MemberProfile = strawberry_django.field(
+        field_name="customer", description="Who the member is (name, e-mail, phone)."
+    )
+
+    @strawberry_django.field(description="Tier history, newest first.", prefetch_related=["tier_changes"])
+    def tier_history(self) -> list[TierChange]:
+        """The account's tier changes, newest first (from the prefetch)."""
+        changes = cast(models.MemberAccount, self).tier_changes.all()
+        return sorted(changes, key=lambda change: (change.created_at, change.pk), reverse=True)  # type: ignore[return-value]
 
     @strawberry_django.field(
         description="The shop of this account.",

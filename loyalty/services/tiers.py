@@ -3,17 +3,21 @@
 Tiers qualify on the program's basis (spend or points) summed over its window. Upgrades are
 immediate; downgrades happen only at requalification (the lifecycle issue), so
 :func:`tier_evaluate` never moves a member down. Every change is a :class:`TierChange` row.
+After an owner edits the ladder, :func:`tiers_reevaluate` (run by a worker) moves members.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Case, IntegerField, Q, Sum, Value, When
+from django.utils import timezone
 
+from loyalty.broadcasts import AccountUpdate, broadcast_on_commit
 from loyalty.models import LoyaltyProgram, MemberAccount, PointsEntry, Tier, TierChange, TierWindow
 from marketplace.models import Customer
 
@@ -126,3 +130,91 @@ def tier_evaluate(*, account: MemberAccount, at: dt.datetime, reason: str) -> Ti
         account.qualifying_value = value
         MemberAccount.objects.filter(pk=account.pk).update(tier=account.tier, qualifying_value=value)
     return change
+
+
+def tier_target_case(tiers: list[Tier], value_field: str = "qualifying_value") -> Case:
+    """SQL expression: the index in ``tiers`` (lowest first) of the highest tier ``value_field`` reaches.
+
+    -1 when it reaches none. Lets one query count or find members by the tier their cached
+    qualifying value earns, whatever the number of members.
+    """
+    whens = [When(**{f"{value_field}__gte": tier.threshold}, then=Value(index)) for index, tier in enumerate(tiers)]
+    return Case(*reversed(whens), default=Value(-1), output_field=IntegerField())
+
+
+@dataclass(frozen=True)
+class ReevaluationSummary:
+    """What ``tiers_reevaluate`` did: members moved up, and members moved off a deleted tier."""
+
+    upgraded: int
+    moved_from_deleted: int
+
+
+def tiers_reevaluate(*, program_id: int, reason: str, now: dt.datetime | None = None) -> ReevaluationSummary:
+    """Move the program's members to the tier their qualifying value earns after a ladder change.
+
+    Upgrades happen now; a member whose tier was deleted moves to the highest remaining tier
+    their value reaches (down if need be, since the tier is gone); members now below their
+    tier's threshold keep it, because downgrades happen only at requalification under the
+    program's downgrade policy. Candidates come from one query on the cached
+    ``qualifying_value``; each is then locked and evaluated in its own short transaction, so
+    the job is idempotent, safe beside the worker and can be re-run after a crash. Every move
+    is a ``TierChange`` with ``reason`` and a live update after commit.
+    """
+    now = now or timezone.now()
+    program = LoyaltyProgram.objects.select_related("shop").prefetch_related("tiers").get(pk=program_id)
+    tiers = program_tiers(program)
+    if not tiers:
+        return ReevaluationSummary(upgraded=0, moved_from_deleted=0)
+    positions = [tier.position for tier in tiers]
+    above = Q()
+    for index, position in enumerate(positions):
+        above |= Q(target=index, tier__position__lt=position)
+    candidates = (
+        MemberAccount.objects.filter(program_id=program_id)
+        .annotate(target=tier_target_case(tiers))
+        .filter(Q(tier__isnull=True) | Q(tier__archived_at__isnull=False) | above)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    upgraded = moved = 0
+    for account_id in candidates.iterator(chunk_size=1000):
+        with transaction.atomic():
+            account = (
+                MemberAccount.objects.select_for_update(of=("self",))
+                .select_related("tier", "program__shop")
+                .get(pk=account_id)
+            )
+            account.program = program
+            old = account.tier
+            if old is None or old.archived_at is not None:
+                target = tier_for_value(tiers, account.qualifying_value) or tiers[0]
+                TierChange.objects.create(
+                    account=account,
+                    from_tier=old,
+                    to_tier=target,
+                    qualifying_value=account.qualifying_value,
+                    reason=reason if old is None else f"Tier {old.name} was removed from the program",
+                    created_at=now,
+                )
+                MemberAccount.objects.filter(pk=account.pk).update(tier=target)
+                account.tier = target
+                change = True
+                moved += 1
+            else:
+                change = tier_evaluate(account=account, at=now, reason=reason) is not None
+                upgraded += change
+            if change:
+                broadcast_on_commit(
+                    AccountUpdate(
+                        account_id=account.pk,
+                        customer_id=account.customer_id,
+                        shop_id=program.shop_id,
+                        entry_id=None,
+                        kind="tier",
+                        points=0,
+                        reason=f"Now {account.tier.name}",
+                        tier_changed=True,
+                    )
+                )
+    return ReevaluationSummary(upgraded=upgraded, moved_from_deleted=moved)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,10 +12,11 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from loyalty.models import LoyaltyProgram
+from loyalty.models import EarningRule, LoyaltyProgram, RuleKind
 from loyalty.services.lifecycle import points_release_due
 from loyalty.services.orders import order_event_process
 from loyalty.services.programs import program_create, standard_tiers
+from loyalty.services.rules_admin import EarningRuleData, earning_rule_create
 from marketplace.models import Order, Shop, StaffRole
 from marketplace.services.orders import CustomerInput, OrderEventInput, OrderLineInput, order_event_record
 from marketplace.services.people import customer_ensure_login, staff_grant, user_ensure
@@ -33,9 +35,34 @@ DEMO_SHOPS = [
      [(90, "3200000"), (30, "2500000"), (1, "900000")]),
 ]  # fmt: skip
 
+#: Seasonal campaigns as dated earning rules: shop slug -> [(name, settings)]. ``starts`` and
+#: ``ends`` (exclusive) are local times in the shop's zone. Nowruz 1406 falls on 21 March 2027
+#: (the equinox is late on the 20th in Tehran); the campaign runs from the eve to Sizdah Bedar
+#: (2 April). Yalda is the night of 21 December 2026. The bazaar trades in rials (about a
+#: million per order), so its Yalda bonus is 200,000 points rather than 200.
+DEMO_CAMPAIGNS: dict[str, list[tuple[str, dict]]] = {
+    "demo-bazaar": [
+        ("Nowruz 1406: double points", {"kind": RuleKind.MULTIPLIER, "multiplier": Decimal("2"),
+                                        "starts": (2027, 3, 20), "ends": (2027, 4, 3), "priority": 20}),
+        ("Yalda night: 200,000 bonus points", {"kind": RuleKind.FIXED_BONUS, "bonus_points": 200_000,
+                                               "starts": (2026, 12, 21, 18), "ends": (2026, 12, 22), "priority": 10}),
+    ],
+    "demo-coffee": [
+        ("Black Friday: triple points", {"kind": RuleKind.MULTIPLIER, "multiplier": Decimal("3"),
+                                         "starts": (2026, 11, 27), "ends": (2026, 11, 28), "priority": 100,
+                                         "stackable": False}),
+    ],
+    "demo-books": [
+        ("Black Friday: triple points", {"kind": RuleKind.MULTIPLIER, "multiplier": Decimal("3"),
+                                         "starts": (2026, 11, 27), "ends": (2026, 11, 28), "priority": 100,
+                                         "stackable": False}),
+    ],
+}  # fmt: skip
+
 
 class Command(BaseCommand):
-    """Import the bundled CDNOW and Olist samples, then create demo shops, a member and staff.
+    """Import the bundled CDNOW and Olist samples, then create demo shops, a member, staff and
+    seasonal campaigns (dated earning rules, created by the demo owner and audited).
 
     Everything goes through the same services as production (orders through
     ``order_event_record`` + ``order_event_process``), with fixed idempotency keys, so running
@@ -79,6 +106,7 @@ class Command(BaseCommand):
                 )
             staff_grant(user=owner, shop=shop, role=StaffRole.OWNER)
             staff_grant(user=cashier, shop=shop, role=StaffRole.CASHIER)
+            self._campaigns(shop, owner)
             for number, (days_ago, amount) in enumerate(orders, start=1):
                 self._deliver(
                     shop, member.external_id, f"DEMO-{number}", Decimal(amount), now - dt.timedelta(days=days_ago)
@@ -92,6 +120,19 @@ class Command(BaseCommand):
                 f"cashier {DEMO_CASHIER[0]} / {DEMO_CASHIER[1]}"
             )
         )
+
+    @staticmethod
+    def _campaigns(shop: Shop, owner) -> None:
+        """Create the shop's seasonal campaigns (``DEMO_CAMPAIGNS``) as the owner, skipping existing names."""
+        zone = zoneinfo.ZoneInfo(shop.timezone)
+        for name, settings_ in DEMO_CAMPAIGNS.get(shop.slug, []):
+            if EarningRule.objects.filter(program__shop=shop, name=name).exists():
+                continue
+            fields = dict(settings_)
+            starts, ends = (dt.datetime(*fields.pop(key), tzinfo=zone) for key in ("starts", "ends"))
+            earning_rule_create(
+                user=owner, shop_id=shop.pk, data=EarningRuleData(name=name, starts_at=starts, ends_at=ends, **fields)
+            )
 
     @staticmethod
     def _deliver(shop: Shop, customer_external_id: str, order_id: str, amount: Decimal, at: dt.datetime) -> None:
