@@ -264,6 +264,9 @@ class MemberAccount(models.Model):
     )
     enrolled_at = models.DateTimeField()
     last_activity_at = models.DateTimeField(null=True, blank=True)
+    requalified_through = models.DateTimeField(
+        null=True, blank=True, help_text="End of the last qualifying window requalification has settled."
+    )
 
     class Meta:
         constraints = [
@@ -336,6 +339,9 @@ class PointsEntry(models.Model):
     staff_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    unrecovered_points = models.BigIntegerField(
+        default=0, help_text="Points a reversal should have taken but the member had already spent (written off)."
+    )
     idempotency_key = models.CharField(max_length=200, unique=True)
     created_at = models.DateTimeField()
     recorded_at = models.DateTimeField(auto_now_add=True)
@@ -374,6 +380,9 @@ class PointsLot(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["available_at"], name="lot_pending_due", condition=Q(released_at__isnull=True)),
+            models.Index(
+                fields=["expires_at"], name="lot_expiry_due", condition=Q(remaining__gt=0, expires_at__isnull=False)
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(remaining__gte=0), name="lot_remaining_nonnegative"),

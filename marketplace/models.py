@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 MONEY_DIGITS = 14
 MONEY_PLACES = 2
@@ -98,7 +98,16 @@ class Customer(models.Model):
     display_name = models.CharField(max_length=200, blank=True)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=32, blank=True)
-    birth_date = models.DateField(null=True, blank=True)
+    birth_date = models.DateField(null=True, blank=True, help_text="Date of birth (stored as a Gregorian date).")
+    calendar = models.CharField(
+        max_length=10,
+        choices=[("gregorian", "Gregorian"), ("jalali", "Persian (Jalali)")],
+        default="gregorian",
+        help_text="Calendar the member keeps occasions in: a Jalali birthday recurs on its Jalali date.",
+    )
+    consent_email = models.BooleanField(default=False, help_text="Agreed to marketing e-mail.")
+    consent_sms = models.BooleanField(default=False, help_text="Agreed to marketing SMS.")
+    consent_push = models.BooleanField(default=False, help_text="Agreed to marketing push notifications.")
     locale = models.CharField(max_length=16, default="en")
     external_id = models.CharField(
         max_length=100, unique=True, null=True, blank=True, help_text="The customer's id in an outside system."
@@ -145,6 +154,7 @@ class OrderStatus(models.TextChoices):
     PAID = "paid", "Paid"
     SHIPPED = "shipped", "Shipped"
     DELIVERED = "delivered", "Delivered"
+    PARTIALLY_RETURNED = "partially_returned", "Partially returned"
     CANCELLED = "cancelled", "Cancelled"
     RETURNED = "returned", "Returned"
     REFUNDED = "refunded", "Refunded"
@@ -156,7 +166,7 @@ class Order(models.Model):
     shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="orders")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
     external_id = models.CharField(max_length=120, help_text="The order's id in the shop's system.")
-    status = models.CharField(max_length=16, choices=OrderStatus.choices)
+    status = models.CharField(max_length=24, choices=OrderStatus.choices)
     currency = models.CharField(max_length=3, validators=[currency_validator])
     goods_amount = models.DecimalField(
         max_digits=MONEY_DIGITS,
@@ -170,6 +180,12 @@ class Order(models.Model):
         default=Decimal("0"),
         help_text="Shipping / freight; never earns points.",
     )
+    points_paid_amount = models.DecimalField(
+        max_digits=MONEY_DIGITS,
+        decimal_places=MONEY_PLACES,
+        default=Decimal("0"),
+        help_text="Part of the goods paid with points (a reward's discount); earns no points.",
+    )
     placed_at = models.DateTimeField()
     delivered_at = models.DateTimeField(null=True, blank=True)
     status_changed_at = models.DateTimeField()
@@ -180,6 +196,10 @@ class Order(models.Model):
             models.UniqueConstraint(fields=["shop", "external_id"], name="order_unique_external"),
             models.CheckConstraint(condition=Q(goods_amount__gte=0), name="order_goods_nonnegative"),
             models.CheckConstraint(condition=Q(shipping_amount__gte=0), name="order_shipping_nonnegative"),
+            models.CheckConstraint(
+                condition=Q(points_paid_amount__gte=0) & Q(points_paid_amount__lte=F("goods_amount")),
+                name="order_points_paid_within_goods",
+            ),
         ]
         indexes = [models.Index(fields=["customer", "shop"])]
 
@@ -196,6 +216,7 @@ class OrderLine(models.Model):
     category = models.ForeignKey(Category, on_delete=models.SET_NULL, null=True, blank=True)
     description = models.CharField(max_length=200, blank=True)
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    returned_quantity = models.PositiveIntegerField(default=0, help_text="Units returned so far.")
     unit_price = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
 
     class Meta:
@@ -204,6 +225,9 @@ class OrderLine(models.Model):
             models.UniqueConstraint(fields=["order", "line_no"], name="orderline_unique_no"),
             models.CheckConstraint(condition=Q(quantity__gte=1), name="orderline_quantity_positive"),
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="orderline_price_nonnegative"),
+            models.CheckConstraint(
+                condition=Q(returned_quantity__lte=F("quantity")), name="orderline_returned_within_quantity"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -224,8 +248,11 @@ class OrderEvent(models.Model):
     """
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
-    status = models.CharField(max_length=16, choices=OrderStatus.choices, help_text="Status the order moved to.")
-    previous_status = models.CharField(max_length=16, choices=OrderStatus.choices, blank=True)
+    status = models.CharField(max_length=24, choices=OrderStatus.choices, help_text="Status the order moved to.")
+    previous_status = models.CharField(max_length=24, choices=OrderStatus.choices, blank=True)
+    returned_lines = models.JSONField(
+        default=list, blank=True, help_text='A partial return\'s lines: [{"line_no": 1, "quantity": 2}].'
+    )
     occurred_at = models.DateTimeField(help_text="When the change happened in the shop (event time).")
     idempotency_key = models.CharField(max_length=200, unique=True)
     request_fingerprint = models.CharField(
