@@ -42,7 +42,11 @@ def _reset_dramatiq_broker():
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
+def _fast_password_hashing():
     """Hash test passwords with MD5: PBKDF2 is slow on purpose (a login costs ~0.3 s), which buys
-    the tests nothing and made every logged-in test pay for it."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    the tests nothing and made every logged-in test pay for it. (``override_settings`` rather
+    than pytest-django's ``settings`` fixture, which some tests' parameters shadow.)"""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
