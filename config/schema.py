@@ -21,6 +21,7 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 from loyalty.api.rules import EarningRuleMutation
 from loyalty.api.schema import LoyaltyMutation, LoyaltyQuery, LoyaltySubscription
 from loyalty.api.tiers import TierMutation
+from marketplace.api.profile import ProfileMutation
 from marketplace.api.schema import MarketplaceMutation
 from rewards.api.schema import RewardsMutation
 
@@ -31,7 +32,9 @@ class Query(LoyaltyQuery):
 
 
 @strawberry.type(description="Every change; each mutation returns a payload with coded errors.")
-class Mutation(MarketplaceMutation, LoyaltyMutation, TierMutation, EarningRuleMutation, RewardsMutation):
+class Mutation(
+    MarketplaceMutation, ProfileMutation, LoyaltyMutation, TierMutation, EarningRuleMutation, RewardsMutation
+):
     """Root mutation, merged from the apps' mutation types."""
 
 

@@ -66,3 +66,22 @@ def broadcast(update: AccountUpdate) -> None:
 def broadcast_on_commit(update: AccountUpdate) -> None:
     """Send ``update`` once the current transaction commits (never for a rolled-back one)."""
     transaction.on_commit(lambda: broadcast(update))
+
+
+def broadcast_tier_change_on_commit(*, account_id: int, customer_id: int, shop_id: int, reason: str) -> None:
+    """After commit, tell the member and the shop that the account moved tier without a points movement.
+
+    Used by the tier ladder re-evaluation and by requalification (kind ``tier``, 0 points).
+    """
+    broadcast_on_commit(
+        AccountUpdate(
+            account_id=account_id,
+            customer_id=customer_id,
+            shop_id=shop_id,
+            entry_id=None,
+            kind="tier",
+            points=0,
+            reason=reason,
+            tier_changed=True,
+        )
+    )

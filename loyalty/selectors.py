@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Case, IntegerField, Max, Q, Sum, Value, When
+from django.db.models import Case, IntegerField, Max, Prefetch, Q, Sum, Value, When
 from django.utils import timezone
 
 from loyalty.models import MemberAccount, PointsEntry, PointsLot, Tier, TierWindow
@@ -168,3 +169,71 @@ def member_detail(*, shop_id: int, account_id: int) -> MemberAccount | None:
     and prefetches (customer, tier, entries, tier history) the selection needs.
     """
     return MemberAccount.objects.filter(pk=account_id, program__shop_id=shop_id).first()
+
+
+# --- Member-facing schedules: when pending points become available, when points expire ---------
+
+#: Attribute that ``open_lots_prefetch`` fills on each account (lots with points remaining).
+OPEN_LOTS = "open_lots"
+
+
+@dataclass(frozen=True)
+class PointsOnDate:
+    """``points`` on one day (``date``, in the shop's time zone)."""
+
+    date: dt.date
+    points: int
+
+
+def open_lots_prefetch() -> Prefetch:
+    """Prefetch of every account's lots with points remaining into ``account.open_lots``.
+
+    One query for all accounts of a page, whichever of :func:`pending_releases` and
+    :func:`expiring_points` read it.
+    """
+    lots = PointsLot.objects.filter(remaining__gt=0).only(
+        "pk", "account_id", "remaining", "available_at", "released_at", "expires_at"
+    )
+    return Prefetch("lots", queryset=lots, to_attr=OPEN_LOTS)
+
+
+def _open_lots(account: MemberAccount) -> list[PointsLot]:
+    """The account's lots with points remaining: from the prefetch, else one query."""
+    lots = getattr(account, OPEN_LOTS, None)
+    if lots is None:
+        lots = list(open_lots_prefetch().queryset.filter(account_id=account.pk))
+    return lots
+
+
+def _by_local_date(pairs: list[tuple[dt.datetime, int]], timezone_name: str) -> list[PointsOnDate]:
+    """Points summed per local date of their moment, earliest date first."""
+    tz = zoneinfo.ZoneInfo(timezone_name)
+    days: dict[dt.date, int] = defaultdict(int)
+    for moment, points in pairs:
+        days[moment.astimezone(tz).date()] += points
+    return [PointsOnDate(date=day, points=days[day]) for day in sorted(days)]
+
+
+def pending_releases(*, account: MemberAccount) -> list[PointsOnDate]:
+    """Pending points by the day they become available (shop's time zone), soonest first.
+
+    They add up to ``points_pending``. Reads ``account.program.shop`` and the open lots (see
+    :func:`open_lots_prefetch`); no query when both are loaded.
+    """
+    pending = [(lot.available_at, lot.remaining) for lot in _open_lots(account) if lot.released_at is None]
+    return _by_local_date(pending, account.program.shop.timezone)
+
+
+def expiring_points(*, account: MemberAccount, limit: int) -> list[PointsOnDate]:
+    """ "N points expire on D": available points by the day they expire (shop's time zone), for the next ``limit`` days.
+
+    Only released points count (pending ones expire ``expiry_months`` after they become
+    available, see :func:`pending_releases`); points past their expiry that the hourly job has
+    not taken yet are listed on their (past) day until it runs.
+    """
+    expiring = [
+        (lot.expires_at, lot.remaining)
+        for lot in _open_lots(account)
+        if lot.released_at is not None and lot.expires_at is not None
+    ]
+    return _by_local_date(expiring, account.program.shop.timezone)[:limit]

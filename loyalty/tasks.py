@@ -13,7 +13,8 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 from dramatiq_crontab import cron
 
-from loyalty.services.lifecycle import points_release_due
+from loyalty.services.lifecycle import points_expire_due, points_release_due, tiers_requalify_due
+from loyalty.services.occasions import occasions_bonus_due
 from loyalty.services.orders import order_event_process
 from loyalty.services.tiers import tiers_reevaluate
 from marketplace.models import OrderEvent
@@ -89,3 +90,41 @@ def tiers_reevaluate_task(program_id: int, reason: str) -> None:
         summary.upgraded,
         summary.moved_from_deleted,
     )
+
+
+@cron("30 0 * * *")
+@dramatiq.actor(queue_name="loyalty", retry_when=transient, max_backoff=60_000, time_limit=3_600_000)
+def occasions_bonus_task() -> None:
+    """Daily at 00:30 UTC: birthday and anniversary bonuses due today (and missed days of the last week)."""
+    summary = occasions_bonus_due(now=timezone.now())
+    if summary.points:
+        logger.info(
+            "occasion bonuses: %d birthdays, %d anniversaries, %d points",
+            summary.birthdays,
+            summary.anniversaries,
+            summary.points,
+        )
+
+
+@cron("10 * * * *")
+@dramatiq.actor(queue_name="loyalty", retry_when=transient, max_backoff=60_000, time_limit=3_600_000)
+def points_expire_task() -> None:
+    """Hourly at :10: expire what remains of lots past ``expires_at`` (see ``points_expire_due``)."""
+    summary = points_expire_due(now=timezone.now())
+    if summary.points:
+        logger.info("expired %d points of %d lots on %d accounts", summary.points, summary.lots, summary.accounts)
+
+
+@cron("20 0 * * *")
+@dramatiq.actor(queue_name="loyalty", retry_when=transient, max_backoff=60_000, time_limit=3_600_000)
+def tiers_requalify_task() -> None:
+    """Daily at 00:20 UTC: requalify members whose tier window ended (see ``tiers_requalify_due``)."""
+    summary = tiers_requalify_due(now=timezone.now())
+    if summary.accounts:
+        logger.info(
+            "requalified %d accounts: %d kept, %d moved down, %d marked only",
+            summary.accounts,
+            summary.kept,
+            summary.moved_down,
+            summary.marked,
+        )

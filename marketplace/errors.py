@@ -36,6 +36,12 @@ class OrderErrorCode(enum.Enum):
     CUSTOMER_MISMATCH = "CUSTOMER_MISMATCH"
     INVALID_INPUT = "INVALID_INPUT"
     IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
+    POINTS_PAID_IMMUTABLE = "POINTS_PAID_IMMUTABLE"
+    RETURN_LINES_REQUIRED = "RETURN_LINES_REQUIRED"
+    RETURN_LINE_NOT_FOUND = "RETURN_LINE_NOT_FOUND"
+    RETURN_LINE_DUPLICATE = "RETURN_LINE_DUPLICATE"
+    RETURN_QUANTITY_EXCEEDED = "RETURN_QUANTITY_EXCEEDED"
+    RETURN_LINES_INCOMPLETE = "RETURN_LINES_INCOMPLETE"
 
 
 class OrderError(DomainError):
@@ -53,3 +59,17 @@ class AuthErrorCode(enum.Enum):
 
 class AuthError(DomainError):
     """A refused login (``code`` from :class:`AuthErrorCode`)."""
+
+
+class ProfileErrorCode(enum.Enum):
+    """Why a member's profile change (birth date, calendar, consents) was refused."""
+
+    NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
+    NOT_A_CUSTOMER = "NOT_A_CUSTOMER"
+    INVALID_BIRTH_DATE = "INVALID_BIRTH_DATE"
+    INVALID_CALENDAR = "INVALID_CALENDAR"
+    INVALID_INPUT = "INVALID_INPUT"
+
+
+class ProfileError(DomainError):
+    """A refused profile change (``code`` from :class:`ProfileErrorCode`): nothing was written."""

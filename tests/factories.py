@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 
 from loyalty.services.programs import program_create, standard_tiers
 from marketplace.models import Customer, Shop, StaffMembership, StaffRole
-from marketplace.services.orders import CustomerInput, OrderEventInput, OrderLineInput
+from marketplace.services.orders import CustomerInput, OrderEventInput, OrderLineInput, ReturnedLineInput
 
 PASSWORD = "correct horse battery staple"
 
@@ -74,8 +74,20 @@ def order_input(
     amount: str = "10.00",
     at: dt.datetime | None = None,
     lines: bool = True,
+    items: tuple[tuple[int, str] | tuple[int, str, str], ...] = (),
+    points_paid: str = "0",
+    returned: tuple[tuple[int, int], ...] = (),
 ) -> OrderEventInput:
-    """An order event for ``shop``: one line of ``amount`` for ``customer``."""
+    """An order event for ``shop``: one line of ``amount`` for ``customer``.
+
+    ``items`` replaces that line with ``(quantity, unit price[, category slug])`` lines;
+    ``points_paid`` is the points-paid part of the goods; ``returned`` the ``(line no,
+    quantity)`` units a return event takes back.
+    """
+    order_lines = tuple(
+        OrderLineInput(quantity=item[0], unit_price=Decimal(item[1]), category_slug=item[2] if len(item) > 2 else None)
+        for item in items
+    ) or (OrderLineInput(quantity=1, unit_price=Decimal(amount)),)
     return OrderEventInput(
         shop_id=shop.pk,
         order_external_id=order_id,
@@ -83,5 +95,7 @@ def order_input(
         currency=shop.currency,
         occurred_at=at or dt.datetime(2026, 1, 5, 12, tzinfo=dt.UTC),
         customer=CustomerInput(external_id=customer.external_id) if customer else None,
-        lines=(OrderLineInput(quantity=1, unit_price=Decimal(amount)),) if lines else (),
+        lines=order_lines if lines else (),
+        points_paid_amount=Decimal(points_paid),
+        returned_lines=tuple(ReturnedLineInput(line_no=no, quantity=quantity) for no, quantity in returned),
     )

@@ -15,6 +15,7 @@ from loyalty import models as loyalty_models
 from loyalty.api.schema import ViewerLoyaltyPart
 from loyalty.api.types import AccountLoyaltyPart, ShopLoyaltyPart
 from marketplace import models as mp
+from marketplace.api.profile import ViewerMarketplacePart
 from rewards.api.types import AccountRewardsPart, ShopRewardsPart, ViewerRewardsPart
 
 
@@ -31,5 +32,5 @@ class MemberAccount(AccountRewardsPart, AccountLoyaltyPart):
 
 
 @strawberry.type(name="Viewer", description="The logged-in user: every shop account on one page.")
-class Viewer(ViewerRewardsPart, ViewerLoyaltyPart):
+class Viewer(ViewerRewardsPart, ViewerLoyaltyPart, ViewerMarketplacePart):
     """The caller as a member of the marketplace's shops."""

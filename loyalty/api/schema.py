@@ -44,6 +44,7 @@ from marketplace import models as mp
 from marketplace.errors import OrderError as OrderDomainError
 from marketplace.selectors import customer_for_user, staff_role
 from marketplace.services.orders import CustomerInput, OrderEventInput, OrderLineInput, order_event_record
+from marketplace.services.orders import ReturnedLineInput as ReturnedLineDomainInput
 
 VIEWER = Annotated["Viewer", strawberry.lazy(NODES)]  # noqa: F821  (resolved lazily)
 
@@ -168,6 +169,14 @@ class CustomerInputType:
     phone: str = strawberry.field(default="", description="Phone number.")
 
 
+@strawberry.input(description="Units of one order line returned by a return event.")
+class ReturnedLineInput:
+    """One returned line of ``orderEventRecord``'s ``returnedLines``."""
+
+    line_no: int = strawberry.field(description="The line's number in the order, from 1 (order of `lines`).")
+    quantity: int = strawberry.field(description="Units returned by this event (1 to what is still unreturned).")
+
+
 @strawberry.input(description="An order's status change; the first event of an order creates it with its lines.")
 class OrderEventRecordInput:
     """Input of ``orderEventRecord``."""
@@ -182,6 +191,20 @@ class OrderEventRecordInput:
         default=None, description="Required for a new order; if repeated later it must be unchanged."
     )
     shipping_amount: Decimal = strawberry.field(default=Decimal("0"), description="Shipping; earns nothing.")
+    points_paid_amount: Decimal = strawberry.field(
+        default=Decimal("0"),
+        description=(
+            "Part of the goods paid with points or a reward's discount (0 to the goods amount); earns "
+            "nothing and does not count towards tiers. Given when the order is first recorded."
+        ),
+    )
+    returned_lines: list[ReturnedLineInput] | None = strawberry.field(
+        default=None,
+        description=(
+            "Units returned by THIS event: required for PARTIALLY_RETURNED; optional for RETURNED / "
+            "REFUNDED, which return everything still unreturned (if given, exactly that)."
+        ),
+    )
 
 
 @strawberry.type(description="Result of orderEventRecord.")
@@ -292,6 +315,11 @@ class LoyaltyMutation:
                 for line in input.lines or ()
             ),
             shipping_amount=input.shipping_amount,
+            points_paid_amount=input.points_paid_amount,
+            returned_lines=tuple(
+                ReturnedLineDomainInput(line_no=line.line_no, quantity=line.quantity)
+                for line in input.returned_lines or ()
+            ),
         )
         try:
             result = order_event_record(data=data, idempotency_key=idempotency_key, actor=current_user(info))

@@ -26,9 +26,16 @@ from config.graphql.errors import domain_error
 from config.graphql.ids import decode_global_id
 from loyalty import models
 from loyalty.api.analytics import AnalyticsGranularity, ShopAnalytics, shop_analytics_resolve
+from loyalty.api.occasions import Occasion, upcoming_occasions_resolve
 from loyalty.errors import LedgerError as LedgerDomainError
 from loyalty.filters import members_filtered
-from loyalty.selectors import member_detail, tier_progress
+from loyalty.selectors import (
+    expiring_points,
+    member_detail,
+    open_lots_prefetch,
+    pending_releases,
+    tier_progress,
+)
 from loyalty.services.tier_admin import TierPlacement, tier_preview
 from marketplace import models as mp
 from marketplace.models import StaffRole
@@ -197,8 +204,12 @@ class Program(relay.Node):
     tiers: list[Tier] = strawberry_django.field(description="The tiers, lowest first.")
     downgrade_policy: str = strawberry_django.field(description="When members may move down: never or requalification.")
     downgrade_grace_days: int = strawberry_django.field(description="Days after the window before a downgrade applies.")
-    welcome_bonus_points: int = strawberry_django.field(description="Points given on enrolment.")
-    birthday_bonus_points: int = strawberry_django.field(description="Points given once a year on the birthday.")
+    welcome_bonus_points: int = strawberry_django.field(
+        description="Points given on enrolment, and again on each membership anniversary; 0 = none."
+    )
+    birthday_bonus_points: int = strawberry_django.field(
+        description="Points given once a year on the birthday, in the member's calendar; 0 = none."
+    )
     point_value: Decimal = strawberry_django.field(description="What one point is worth in the shop's currency.")
     earning_rules: list[EarningRule] = strawberry_django.field(
         description=(
@@ -415,6 +426,22 @@ class ShopLoyaltyPart(relay.Node):
             info, shop_id=cast(mp.Shop, self).pk, start=from_, end=to, granularity=granularity, top=top
         )
 
+    @strawberry_django.field(
+        description=(
+            "Birthdays and membership anniversaries on the shop's next `days` local days (today included), by "
+            "date, of members who agreed to be contacted (any staff role; see docs/lifecycle.md). "
+            "Errors: NOT_AUTHENTICATED, PERMISSION_DENIED, INVALID_INPUT (extensions.field days)."
+        ),
+        only=["pk", "timezone"],
+    )
+    def upcoming_occasions(
+        self,
+        info: Info,
+        days: Annotated[int, strawberry.argument(description="How many days ahead, 1 to 90.")] = 30,
+    ) -> list[Occasion]:
+        """The staff check and the domain list, in ``upcoming_occasions_resolve``."""
+        return upcoming_occasions_resolve(info, shop=cast(mp.Shop, self), days=days)
+
 
 EntryKind = strawberry.enum(models.EntryKind, name="EntryKind", description="Kind of ledger movement.")
 
@@ -451,6 +478,9 @@ class PointsEntry(relay.Node):
     available_after: int = strawberry_django.field(description="Available points after this entry.")
     pending_after: int = strawberry_django.field(description="Pending points after this entry.")
     reason: str = strawberry_django.field(description="Human-readable reason.")
+    unrecovered_points: int = strawberry_django.field(
+        description="For a reversal: points it should have taken but the member had already spent (written off)."
+    )
     created_at: dt.datetime = strawberry_django.field(description="When the movement took effect.")
 
     @strawberry_django.field(description="Earning rules that added points to this entry (earnings only).")
@@ -505,6 +535,18 @@ class TierChange(relay.Node):
     qualifying_value: Decimal = strawberry_django.field(description="Qualifying value at the change.")
     reason: str = strawberry_django.field(description="Why the tier changed.")
     created_at: dt.datetime = strawberry_django.field(description="When.")
+
+
+@strawberry.type(description="Points on one day, in the shop's time zone (a release or an expiry schedule).")
+class PointsOnDate:
+    """E.g. "120 points expire on 2027-03-05" or "80 pending points become available on 2026-06-19"."""
+
+    date: dt.date = strawberry.field(description="The day, in the shop's time zone.")
+    points: int = strawberry.field(description="Points on that day.")
+
+
+#: Most dates ``expiringPoints(limit)`` lists.
+EXPIRING_DATES_MAX = 12
 
 
 @strawberry_django.type(mp.Customer, description="Who a member is: name and contact details.")
@@ -575,6 +617,43 @@ class AccountLoyaltyPart(relay.Node):
             window_ends_at=progress.window_ends_at,
         )
 
+    @strawberry_django.field(
+        description=(
+            "Pending points by the day they become available (shop's time zone), soonest first; "
+            "they add up to pointsPending."
+        ),
+        select_related=["program__shop"],
+        prefetch_related=[lambda info: open_lots_prefetch()],
+    )
+    def pending_releases(self) -> list[PointsOnDate]:
+        """From the page-wide prefetch of open lots (one query for all accounts)."""
+        return [
+            PointsOnDate(date=row.date, points=row.points)
+            for row in pending_releases(account=cast(models.MemberAccount, self))
+        ]
+
+    @strawberry_django.field(
+        description=(
+            '"N points expire on D": available points by the day they expire (shop\'s time zone), soonest '
+            "first, for the next `limit` days that have any. Errors: INVALID_INPUT (extensions.field limit)."
+        ),
+        select_related=["program__shop"],
+        prefetch_related=[lambda info: open_lots_prefetch()],
+    )
+    def expiring_points(
+        self,
+        limit: Annotated[int, strawberry.argument(description=f"How many dates, 1 to {EXPIRING_DATES_MAX}.")] = 3,
+    ) -> list[PointsOnDate]:
+        """From the page-wide prefetch of open lots (one query for all accounts)."""
+        if not 1 <= limit <= EXPIRING_DATES_MAX:
+            raise GraphQLError(
+                f"limit must be 1 to {EXPIRING_DATES_MAX}.", extensions={"code": "INVALID_INPUT", "field": "limit"}
+            )
+        return [
+            PointsOnDate(date=row.date, points=row.points)
+            for row in expiring_points(account=cast(models.MemberAccount, self), limit=limit)
+        ]
+
 
 OrderStatus = strawberry.enum(mp.OrderStatus, name="OrderStatus", description="Lifecycle status of an order.")
 
@@ -586,6 +665,7 @@ class OrderLine:
     line_no: int = strawberry_django.field(description="Position in the order, from 1.")
     description: str = strawberry_django.field(description="What was bought.")
     quantity: int = strawberry_django.field(description="Units (>= 1).")
+    returned_quantity: int = strawberry_django.field(description="Units returned so far (0 to quantity).")
     unit_price: Decimal = strawberry_django.field(description="Price of one unit, order currency.")
 
 
@@ -596,8 +676,13 @@ class Order(relay.Node):
     external_id: str = strawberry_django.field(description="The shop's own id of the order.")
     status: OrderStatus = strawberry_django.field(description="Current status.")
     currency: str = strawberry_django.field(description="ISO 4217 currency of the amounts.")
-    goods_amount: Decimal = strawberry_django.field(description="Sum of the lines; what earns points.")
+    goods_amount: Decimal = strawberry_django.field(
+        description="Sum of the lines; what earns points, less pointsPaidAmount."
+    )
     shipping_amount: Decimal = strawberry_django.field(description="Shipping; earns nothing.")
+    points_paid_amount: Decimal = strawberry_django.field(
+        description="Part of the goods paid with points or a reward's discount; earns nothing."
+    )
     placed_at: dt.datetime = strawberry_django.field(description="When the order was placed.")
     delivered_at: dt.datetime | None = strawberry_django.field(description="When it was delivered, if it was.")
     shop: SHOP = strawberry_django.field(description="The shop.")

@@ -9,7 +9,8 @@ How each kind moves the balances (``pending``, ``available``, ``lifetime``):
 =========  ===========================================================================
 earn       +pending (or +available when the pending period is zero), +lifetime; opens a lot
 release    -pending, +available; marks a lot released
-reverse    -pending or -available (from the earning's lot), -lifetime
+reverse    -pending or -available (the earning's lot, then other available lots), -lifetime
+expire     -available (what remains of a released lot past ``expires_at``), +expired
 =========  ===========================================================================
 
 Rounding of earned points (one rule, everywhere): ``floor(goods x rate x tier multiplier)``
@@ -76,6 +77,7 @@ class Movement:
     order_id: int | None = None
     staff_user_id: int | None = None
     applied_rules: tuple[dict, ...] = ()
+    unrecovered_points: int = 0
 
 
 def entry_existing(*, idempotency_key: str) -> PointsEntry | None:
@@ -112,6 +114,7 @@ def _append(account: MemberAccount, movement: Movement) -> PointsEntry:
         source_id=movement.source_id,
         order_id=movement.order_id,
         staff_user_id=movement.staff_user_id,
+        unrecovered_points=movement.unrecovered_points,
         idempotency_key=movement.idempotency_key,
         created_at=movement.at,
     )
@@ -214,37 +217,89 @@ def points_release(*, account: MemberAccount, lot: PointsLot, at: dt.datetime) -
     return entry
 
 
-def points_reverse_lot(
-    *, account: MemberAccount, lot: PointsLot, movement: Movement, qualifying_delta: Decimal
+def points_take_back(
+    *, account: MemberAccount, lot: PointsLot, points: int, movement: Movement, qualifying_delta: Decimal
 ) -> PointsEntry | None:
-    """Take back what remains of an earning's ``lot`` (a REVERSE entry). Caller holds the lock.
+    """Take back ``points`` (>= 0) of the earning whose lot is ``lot`` (a REVERSE entry). Caller holds the lock.
 
-    Takes from pending while the lot is pending, from available after. Points of the lot that
-    were already spent or expired are not taken again (see docs/ledger.md, "Returns"). Idempotent
-    on ``movement.idempotency_key``. Returns ``None`` when nothing remained and no qualifying
-    value was to be removed.
+    The points come, in this order (docs/lifecycle.md, "Returns and refunds"):
+
+    1. from ``lot`` itself: its pending remainder while it is pending, its available remainder
+       once released;
+    2. when the member already spent (or lost) part of it, from their other AVAILABLE points,
+       lots that expire first, exactly as spending takes them (:func:`_spend_plan`); pending
+       points of other earnings are never touched: their orders may still be returned;
+    3. whatever is still missing is written off: ``unrecovered_points`` on the entry and a
+       sentence in its reason. No balance ever goes negative.
+
+    The entry's ``points`` is minus what was taken; ``pending_delta`` / ``available_delta``
+    say where from; every take is a :class:`PointsLotConsumption` row (so they sum to the
+    points taken); ``qualifying_delta`` (<= 0) is posted as given. Idempotent on
+    ``movement.idempotency_key``. Returns ``None`` when there is nothing to take and no
+    qualifying value to remove.
     """
+    assert transaction.get_connection().in_atomic_block, "points_take_back needs an open transaction"
     existing = entry_existing(idempotency_key=movement.idempotency_key)
     if existing is not None:
         return existing
-    taken = lot.remaining
-    if taken == 0 and qualifying_delta == 0:
+    if points < 0:
+        raise LedgerError(LedgerErrorCode.INVALID_POINTS, "The points to take back cannot be negative.")
+    if points == 0 and qualifying_delta == 0:
         return None
-    pending = lot.released_at is None
+    own = min(points, lot.remaining)
+    own_pending = lot.released_at is None
+    plan, unrecovered = _spend_plan(account, points - own, exclude_lot_id=lot.pk)
+    from_others = points - own - unrecovered
+    reason = movement.reason
+    if unrecovered:
+        reason = f"{reason}; {unrecovered} points already spent could not be taken back"[:300]
     entry = _append(
         account,
         replace(
             movement,
             kind=EntryKind.REVERSE,
-            points=-taken,
-            available_delta=0 if pending else -taken,
-            pending_delta=-taken if pending else 0,
+            reason=reason,
+            points=-(own + from_others),
+            pending_delta=-own if own_pending else 0,
+            available_delta=-from_others - (0 if own_pending else own),
             qualifying_delta=qualifying_delta,
+            unrecovered_points=unrecovered,
         ),
     )
-    PointsLot.objects.filter(pk=lot.pk).update(remaining=F("remaining") - taken)
-    lot.remaining -= taken
+    if own:
+        plan.insert(0, (lot, own))
+        lot.remaining -= own
+    for taken_lot, take in plan:
+        PointsLot.objects.filter(pk=taken_lot.pk).update(remaining=F("remaining") - take)
+    PointsLotConsumption.objects.bulk_create(
+        PointsLotConsumption(entry=entry, lot=taken_lot, points=take) for taken_lot, take in plan
+    )
     return entry
+
+
+def _spend_plan(
+    account: MemberAccount, points: int, exclude_lot_id: int | None = None
+) -> tuple[list[tuple[PointsLot, int]], int]:
+    """Which available lots give ``points`` and how many each: ``(plan, points left uncovered)``.
+
+    Released lots with points remaining, those that expire first first (``expires_at``
+    ascending, lots that never expire last, then oldest first); ``exclude_lot_id`` is skipped.
+    Reads only; the caller holds the account lock and applies the plan.
+    """
+    plan: list[tuple[PointsLot, int]] = []
+    left = points
+    if left <= 0:
+        return plan, 0
+    lots = PointsLot.objects.filter(account=account, released_at__isnull=False, remaining__gt=0)
+    if exclude_lot_id is not None:
+        lots = lots.exclude(pk=exclude_lot_id)
+    for lot in lots.order_by(F("expires_at").asc(nulls_last=True), "available_at", "pk"):
+        take = min(lot.remaining, left)
+        plan.append((lot, take))
+        left -= take
+        if left == 0:
+            break
+    return plan, left
 
 
 def points_spend(*, account: MemberAccount, points: int, movement: Movement) -> PointsEntry:
@@ -265,17 +320,7 @@ def points_spend(*, account: MemberAccount, points: int, movement: Movement) -> 
         raise LedgerError(LedgerErrorCode.INVALID_POINTS, "The points to take must be positive.")
     if account.points_available < points:
         raise LedgerError(LedgerErrorCode.INSUFFICIENT_POINTS, "Not enough available points.")
-    lots = PointsLot.objects.filter(account=account, released_at__isnull=False, remaining__gt=0).order_by(
-        F("expires_at").asc(nulls_last=True), "available_at", "pk"
-    )
-    plan: list[tuple[PointsLot, int]] = []
-    left = points
-    for lot in lots:
-        take = min(lot.remaining, left)
-        plan.append((lot, take))
-        left -= take
-        if left == 0:
-            break
+    plan, left = _spend_plan(account, points)
     if left:  # the cached balance and the lots disagree: refuse rather than break the invariant
         raise LedgerError(LedgerErrorCode.INSUFFICIENT_POINTS, "Available lots do not cover the balance.")
     entry = _append(account, replace(movement, points=-points, available_delta=-points, pending_delta=0))
@@ -337,4 +382,46 @@ def points_refund(*, account: MemberAccount, redeem_entry: PointsEntry, movement
     )
     for consumption in PointsLotConsumption.objects.filter(entry=redeem_entry):
         PointsLot.objects.filter(pk=consumption.lot_id).update(remaining=F("remaining") + consumption.points)
+    return entry
+
+
+def points_expire_lot(*, account: MemberAccount, lot: PointsLot, at: dt.datetime) -> PointsEntry | None:
+    """Expire what remains of a released ``lot`` (an EXPIRE entry dated ``at``). Caller holds the lock.
+
+    The remainder is re-read under the account lock, so a redemption that took points from the
+    lot a moment earlier is never expired twice. Takes from available, adds to
+    ``points_expired`` and empties the lot. Keyed ``lot:<id>:expire``; points refunded into a
+    lot after it expired get ``lot:<id>:expire:2``, ``:3``, ... (counted under the lock).
+    Returns ``None`` when nothing remained (or the lot is still pending).
+    """
+    assert transaction.get_connection().in_atomic_block, "points_expire_lot needs an open transaction"
+    remaining = PointsLot.objects.filter(pk=lot.pk).values_list("remaining", flat=True).get()
+    lot.remaining = remaining
+    if remaining <= 0 or lot.released_at is None:
+        return None
+    key = f"lot:{lot.pk}:expire"
+    count = PointsEntry.objects.filter(account=account, kind=EntryKind.EXPIRE, source_id=f"lot:{lot.pk}").count()
+    if count:
+        key = f"{key}:{count + 1}"
+    earning = lot.entry
+    entry = _append(
+        account,
+        Movement(
+            kind=EntryKind.EXPIRE,
+            points=-remaining,
+            available_delta=-remaining,
+            reason=(
+                f"Points of order {earning.order.external_id} expired"
+                if earning.order_id
+                else f"Expired: {earning.reason}"
+            ),
+            source_type=SourceType.SYSTEM,
+            source_id=f"lot:{lot.pk}",
+            idempotency_key=key,
+            at=at,
+            order_id=earning.order_id,
+        ),
+    )
+    PointsLot.objects.filter(pk=lot.pk).update(remaining=F("remaining") - remaining)
+    lot.remaining = 0
     return entry

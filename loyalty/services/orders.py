@@ -3,15 +3,21 @@
 The dramatiq actor ``loyalty.tasks.order_event_process_task`` and the importer both call
 :func:`order_event_process`; it is idempotent three ways: the outbox row is locked and marked
 processed in the same transaction, every entry has a unique idempotency key
-(``order:<id>:earn``, ``order:<id>:reverse``), and the account row is locked while posting.
+(``order:<id>:earn``; ``order:<id>:reverse`` for an order's first reversal when it is a full
+return, ``order:<id>:reverse:<event id>`` for every other), and the account row is locked while
+posting. Reversals are cumulative (see :func:`_reverse`), so even a repeated one takes nothing
+twice.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
@@ -20,11 +26,12 @@ from django.utils import timezone
 
 from loyalty.broadcasts import AccountUpdate, broadcast_on_commit
 from loyalty.models import EntryKind, LoyaltyProgram, MemberAccount, PointsEntry, PointsLot, SourceType, TierBasis
-from loyalty.services.ledger import Movement, points_earn, points_reverse_lot
+from loyalty.services.ledger import Movement, entry_existing, points_earn, points_take_back
 from loyalty.services.lifecycle import account_release_due
+from loyalty.services.occasions import welcome_bonus_post
 from loyalty.services.rules import EarnQuote, QuoteLine, earning_quote, program_rules
 from loyalty.services.tiers import account_get_or_enroll, tier_evaluate
-from marketplace.models import Order, OrderEvent, OrderStatus
+from marketplace.models import MONEY_PLACES, Order, OrderEvent, OrderStatus
 
 logger = logging.getLogger(__name__)
 
@@ -41,19 +48,76 @@ class OrderEventOutcome:
     tier_changed: bool = False
 
 
+CENT = Decimal(1).scaleb(-MONEY_PLACES)
+#: Statuses whose event takes back everything still unreturned.
+FULL_RETURN_STATUSES = frozenset({OrderStatus.RETURNED, OrderStatus.REFUNDED})
+RETURN_STATUSES = FULL_RETURN_STATUSES | {OrderStatus.PARTIALLY_RETURNED}
+
+
+@dataclass(frozen=True)
+class EarnLine:
+    """One order line as it earns: ``amount`` is the line total less its share of points paid."""
+
+    line_no: int
+    quantity: int
+    amount: Decimal
+    category_id: int | None
+
+
+def points_paid_shares(amounts: list[Decimal], points_paid: Decimal) -> list[Decimal]:
+    """Split ``points_paid`` over lines of ``amounts`` in proportion, in whole cents, summing exactly.
+
+    Each line first gets ``paid x line / goods`` rounded down to the cent; the cents left over
+    go one each to the lines with the largest remainders (then the earliest line). A share
+    never exceeds its line. ``amounts`` and the result are in the shop's currency.
+    """
+    goods = sum(amounts, Decimal("0"))
+    if points_paid <= 0 or goods <= 0:
+        return [Decimal("0.00")] * len(amounts)
+    exact = [Fraction(points_paid) * Fraction(amount) / Fraction(goods) / Fraction(CENT) for amount in amounts]
+    cents = [math.floor(value) for value in exact]  # exact fractions of a cent: no rounding error
+    left = int(points_paid / CENT) - sum(cents)
+    by_remainder = sorted(range(len(amounts)), key=lambda i: (-(exact[i] - cents[i]), i))
+    for index in by_remainder[:left]:
+        cents[index] += 1
+    return [Decimal(count) * CENT for count in cents]
+
+
+def order_earn_lines(order: Order) -> list[EarnLine]:
+    """The order's lines with the amount each earns on: line total less its points-paid share.
+
+    The part of the goods paid with points (``Order.points_paid_amount``) earns nothing; it is
+    spread over the lines by :func:`points_paid_shares`, so category multipliers of earning
+    rules apply to each line's cash part and the amounts add up to ``goods - points paid``.
+    """
+    lines = list(order.lines.order_by("line_no"))
+    shares = points_paid_shares([line.amount for line in lines], order.points_paid_amount)
+    return [
+        EarnLine(line_no=line.line_no, quantity=line.quantity, amount=line.amount - share, category_id=line.category_id)
+        for line, share in zip(lines, shares, strict=True)
+    ]
+
+
+def order_earn_base(order: Order) -> Decimal:
+    """Amount of the order that earns points and counts as spend: goods less the points-paid part."""
+    return order.goods_amount - order.points_paid_amount
+
+
 def order_quote(*, program: LoyaltyProgram, account: MemberAccount, order: Order) -> EarnQuote:
     """Points the order earns for this member now, with the earning rules that apply.
 
-    ``floor(goods amount x points per currency unit x multiplier of the tier held before the
-    order)`` plus the rules' contributions (``services.rules``); shipping never earns; nothing
-    below the program's minimum order amount. Rules are read at the order's ``placed_at`` in
-    the shop's time zone. Call it before the order's own qualifying value is added.
+    ``floor(earn base x points per currency unit x multiplier of the tier held before the
+    order)`` plus the rules' contributions (``services.rules``), where the earn base is the
+    goods amount less the part paid with points (spread over the lines by
+    :func:`order_earn_lines`); shipping never earns; nothing when the earn base is below the
+    program's minimum order amount. Rules are read at the order's ``placed_at`` in the shop's
+    time zone. Call it before the order's own qualifying value is added.
     """
     rules = program_rules(program)
     if rules:
-        lines = [QuoteLine(amount=line.amount, category_id=line.category_id) for line in order.lines.all()]
+        lines = [QuoteLine(amount=line.amount, category_id=line.category_id) for line in order_earn_lines(order)]
     else:  # no campaign: the order total is all the rule needs (saves reading the lines)
-        lines = [QuoteLine(amount=order.goods_amount)]
+        lines = [QuoteLine(amount=order_earn_base(order))]
     return earning_quote(program=program, rules=rules, lines=lines, at=order.placed_at, tier=account.tier)
 
 
@@ -66,7 +130,7 @@ def _earn(program: LoyaltyProgram, account: MemberAccount, order: Order, at: dt.
     delivered = order.delivered_at or at
     available_at = delivered + dt.timedelta(days=program.effective_pending_days)
     expires_at = available_at + relativedelta(months=program.expiry_months) if program.expiry_months else None
-    qualifying = order.goods_amount if program.tier_basis == TierBasis.SPEND else Decimal(points)
+    qualifying = order_earn_base(order) if program.tier_basis == TierBasis.SPEND else Decimal(points)
     return points_earn(
         account=account,
         points=points,
@@ -87,31 +151,79 @@ def _earn(program: LoyaltyProgram, account: MemberAccount, order: Order, at: dt.
     )
 
 
-def _reverse(
-    program: LoyaltyProgram, account: MemberAccount, order: Order, status: str, at: dt.datetime
-) -> PointsEntry | None:
-    """Take back what remains of a returned/refunded order's earning (whole order).
+def returned_fraction(order: Order, event: OrderEvent) -> Fraction:
+    """Share of the order's earn base returned by ``event`` and every earlier event, in [0, 1].
 
-    Partial, line-by-line returns and the policy for points already spent come with the
-    lifecycle issue; until then a return reverses the remainder of the order's lot, so no
-    balance can go negative.
+    A full return (RETURNED, REFUNDED) is 1. Otherwise each line's earn amount (its total less
+    its points-paid share, :func:`order_earn_lines`) counts for the units returned so far out of
+    its quantity: ``Σ earn amount x returned / quantity`` over the earn base, exactly (a
+    ``Fraction``). The units come from the order's events up to ``event`` (not from the lines'
+    ``returned_quantity``, which may already include later, unprocessed returns).
     """
-    earn = PointsEntry.objects.filter(idempotency_key=f"order:{order.pk}:earn").first()
+    if event.status in FULL_RETURN_STATUSES:
+        return Fraction(1)
+    lines = order_earn_lines(order)
+    base = sum((Fraction(line.amount) for line in lines), Fraction(0))
+    if base == 0:
+        return Fraction(0)
+    returned: Counter[int] = Counter()
+    for rows in OrderEvent.objects.filter(order_id=order.pk, pk__lte=event.pk).values_list("returned_lines", flat=True):
+        for row in rows or ():
+            returned[row["line_no"]] += row["quantity"]
+    refunded = sum(
+        (Fraction(line.amount) * min(returned[line.line_no], line.quantity) / line.quantity for line in lines),
+        Fraction(0),
+    )
+    return min(refunded / base, Fraction(1))
+
+
+def _reverse_reason(order: Order, event: OrderEvent) -> str:
+    """What the member reads: ``Order A1 returned`` or ``Order A1 partially returned: 2 x line 1``."""
+    if event.status in FULL_RETURN_STATUSES:
+        return f"Order {order.external_id} {event.status}"
+    lines = ", ".join(f"{row['quantity']} x line {row['line_no']}" for row in event.returned_lines)
+    return f"Order {order.external_id} partially returned: {lines}"[:250]
+
+
+def _reverse(program: LoyaltyProgram, account: MemberAccount, order: Order, event: OrderEvent) -> PointsEntry | None:
+    """Take back the order's earning in proportion to what has been returned (one REVERSE entry).
+
+    Cumulative, so partial returns never take more than the earning and a full return takes
+    exactly the rest: ``target = floor(earned points x returned fraction)``
+    (:func:`returned_fraction`); this event takes ``target`` minus what the order's earlier
+    reversals took or wrote off. The qualifying value follows: to the cent (rounded down) of
+    the earning's qualifying value x fraction on a spend basis, the target points on a points
+    basis, all of it on a full return. ``points_take_back`` decides where the points come from
+    (the order's lot, then other available points, then a recorded write-off).
+    """
+    earn = entry_existing(idempotency_key=f"order:{order.pk}:earn")
     if earn is None:
         return None
-    lot = PointsLot.objects.get(entry=earn)
-    qualifying = -earn.qualifying_delta
-    return points_reverse_lot(
+    earlier = list(PointsEntry.objects.filter(order_id=order.pk, kind=EntryKind.REVERSE))
+    taken_before = sum(-entry.points + entry.unrecovered_points for entry in earlier)
+    qualifying_before = -sum((entry.qualifying_delta for entry in earlier), Decimal("0"))
+    fraction = returned_fraction(order, event)
+    target = math.floor(earn.points * fraction)
+    if fraction == 1:
+        qualifying_target = earn.qualifying_delta
+    elif program.tier_basis == TierBasis.POINTS:
+        qualifying_target = min(Decimal(target), earn.qualifying_delta)
+    else:
+        cents = math.floor(Fraction(earn.qualifying_delta) * fraction / Fraction(CENT))  # exact, then down
+        qualifying_target = Decimal(cents) * CENT
+    full_first = event.status in FULL_RETURN_STATUSES and not earlier
+    return points_take_back(
         account=account,
-        lot=lot,
-        qualifying_delta=qualifying,
+        lot=PointsLot.objects.get(entry=earn),
+        points=max(target - taken_before, 0),
+        qualifying_delta=-max(qualifying_target - qualifying_before, Decimal("0")),
         movement=Movement(
             kind=EntryKind.REVERSE,
-            reason=f"Order {order.external_id} {status}",
+            reason=_reverse_reason(order, event),
             source_type=SourceType.ORDER,
             source_id=str(order.pk),
-            idempotency_key=f"order:{order.pk}:reverse",
-            at=at,
+            idempotency_key=f"order:{order.pk}:reverse" if full_first else f"order:{order.pk}:reverse:{event.pk}",
+            at=event.occurred_at,
             order_id=order.pk,
         ),
     )
@@ -121,8 +233,9 @@ def order_event_process(*, event_id: int, broadcast: bool = True) -> OrderEventO
     """Apply one outbox ``OrderEvent`` to the loyalty ledger, exactly once and in order.
 
     Enrols the customer in the shop's program on their first order event; a DELIVERED event
-    posts the pending earning (``order:<id>:earn``) and re-evaluates the tier; a RETURNED or
-    REFUNDED event reverses what remains of it. Other statuses only enrol. Events of one order
+    posts the pending earning (``order:<id>:earn``) and re-evaluates the tier; a
+    PARTIALLY_RETURNED, RETURNED or REFUNDED event takes back the earning in proportion to the
+    goods returned so far (:func:`_reverse`). Other statuses only enrol. Events of one order
     are applied in the order they were recorded: an earlier event still unprocessed (its
     message late or lost) is applied first, so a return can never overtake its delivery.
     Every applied event is marked processed in the same transaction.
@@ -161,6 +274,8 @@ def _apply(event: OrderEvent, order: Order, program: LoyaltyProgram, broadcast: 
     at = event.occurred_at
     account, created = account_get_or_enroll(customer=order.customer, program=program, at=at)
     account.program = program
+    if created:  # the welcome bonus (once per account, its own live update)
+        welcome_bonus_post(account=account, program=program, at=at, broadcast=broadcast)
     # Release on touch: lots due by now become available before this event posts, so the
     # account's entries stay in event-time order even when the release job runs late (or, in
     # a replay, not at all until the end).
@@ -168,8 +283,8 @@ def _apply(event: OrderEvent, order: Order, program: LoyaltyProgram, broadcast: 
     entry = None
     if event.status == OrderStatus.DELIVERED:
         entry = _earn(program, account, order, at)
-    elif event.status in (OrderStatus.RETURNED, OrderStatus.REFUNDED):
-        entry = _reverse(program, account, order, event.status, at)
+    elif event.status in RETURN_STATUSES:
+        entry = _reverse(program, account, order, event)
     change = None
     if entry is not None:
         change = tier_evaluate(account=account, at=at, reason=f"Qualified with order {order.external_id}")

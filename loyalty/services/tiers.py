@@ -1,7 +1,7 @@
 """Enrolment and tier evaluation.
 
 Tiers qualify on the program's basis (spend or points) summed over its window. Upgrades are
-immediate; downgrades happen only at requalification (the lifecycle issue), so
+immediate; downgrades happen only at requalification (``services.lifecycle``), so
 :func:`tier_evaluate` never moves a member down. Every change is a :class:`TierChange` row.
 After an owner edits the ladder, :func:`tiers_reevaluate` (run by a worker) moves members.
 """
@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, IntegerField, Q, Sum, Value, When
 from django.utils import timezone
 
-from loyalty.broadcasts import AccountUpdate, broadcast_on_commit
+from loyalty.broadcasts import broadcast_tier_change_on_commit
 from loyalty.models import LoyaltyProgram, MemberAccount, PointsEntry, Tier, TierChange, TierWindow
 from marketplace.models import Customer
 
@@ -205,16 +205,10 @@ def tiers_reevaluate(*, program_id: int, reason: str, now: dt.datetime | None = 
                 change = tier_evaluate(account=account, at=now, reason=reason) is not None
                 upgraded += change
             if change:
-                broadcast_on_commit(
-                    AccountUpdate(
-                        account_id=account.pk,
-                        customer_id=account.customer_id,
-                        shop_id=program.shop_id,
-                        entry_id=None,
-                        kind="tier",
-                        points=0,
-                        reason=f"Now {account.tier.name}",
-                        tier_changed=True,
-                    )
+                broadcast_tier_change_on_commit(
+                    account_id=account.pk,
+                    customer_id=account.customer_id,
+                    shop_id=program.shop_id,
+                    reason=f"Now {account.tier.name}",
                 )
     return ReevaluationSummary(upgraded=upgraded, moved_from_deleted=moved)

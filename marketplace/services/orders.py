@@ -40,16 +40,23 @@ MAX_LINES = 500
 
 #: Status an order may move to from each status. An order is created in any status but the
 #: return/refund ones; it may skip forward (an integration may only report delivery), be
-#: cancelled before delivery, and be returned or refunded after delivery.
+#: cancelled before delivery, and be returned or refunded after delivery: partially (line by
+#: line, any number of times), then in full (``returned`` / ``refunded``: everything still
+#: unreturned). A partial return that leaves nothing unreturned moves the order to RETURNED.
 ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     OrderStatus.PLACED: {OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CANCELLED},
     OrderStatus.PAID: {OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CANCELLED},
     OrderStatus.SHIPPED: {OrderStatus.DELIVERED, OrderStatus.CANCELLED},
-    OrderStatus.DELIVERED: {OrderStatus.RETURNED, OrderStatus.REFUNDED},
+    OrderStatus.DELIVERED: {OrderStatus.PARTIALLY_RETURNED, OrderStatus.RETURNED, OrderStatus.REFUNDED},
+    OrderStatus.PARTIALLY_RETURNED: {OrderStatus.PARTIALLY_RETURNED, OrderStatus.RETURNED, OrderStatus.REFUNDED},
     OrderStatus.CANCELLED: set(),
     OrderStatus.RETURNED: {OrderStatus.REFUNDED},
     OrderStatus.REFUNDED: set(),
 }
+#: Statuses that return goods: a partial return names its lines; a full one (RETURNED,
+#: REFUNDED) returns everything still unreturned, and may name those lines (then all of them).
+RETURN_STATUSES = frozenset({OrderStatus.PARTIALLY_RETURNED, OrderStatus.RETURNED, OrderStatus.REFUNDED})
+FULL_RETURN_STATUSES = frozenset({OrderStatus.RETURNED, OrderStatus.REFUNDED})
 INITIAL_STATUSES = {
     OrderStatus.PLACED,
     OrderStatus.PAID,
@@ -71,6 +78,14 @@ class OrderLineInput:
 
 
 @dataclass(frozen=True)
+class ReturnedLineInput:
+    """Units of one order line returned by one event: ``line_no`` counts from 1."""
+
+    line_no: int
+    quantity: int
+
+
+@dataclass(frozen=True)
 class CustomerInput:
     """Who bought: ``external_id`` identifies the customer across the marketplace."""
 
@@ -86,6 +101,10 @@ class OrderEventInput:
 
     ``lines`` are required when the order is first recorded and may be left out afterwards (if
     given again they must be the same). ``shipping_amount`` never earns points.
+    ``points_paid_amount`` (0 to the goods amount) is the part of the goods paid with points or
+    a reward's discount; it earns nothing and is fixed when the order is first recorded.
+    ``returned_lines`` are the units returned by THIS event: required for a partial return,
+    optional for a full one (then they must be everything still unreturned).
     """
 
     shop_id: int
@@ -96,10 +115,20 @@ class OrderEventInput:
     customer: CustomerInput | None = None
     lines: tuple[OrderLineInput, ...] = field(default_factory=tuple)
     shipping_amount: Decimal = Decimal("0")
+    points_paid_amount: Decimal = Decimal("0")
+    returned_lines: tuple[ReturnedLineInput, ...] = field(default_factory=tuple)
 
     def fingerprint(self) -> str:
-        """SHA-256 of the normalised input, to tell a replay from a reused key."""
+        """SHA-256 of the normalised input, to tell a replay from a reused key.
+
+        ``points_paid_amount`` and ``returned_lines`` count only when given (not zero / empty),
+        so events recorded before they existed keep their fingerprints.
+        """
         data = asdict(self)
+        if not data["returned_lines"]:
+            del data["returned_lines"]
+        if self.points_paid_amount == 0:
+            del data["points_paid_amount"]
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -127,8 +156,12 @@ def _money(value: Decimal, field_name: str) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-MONEY_PLACES))
 
 
-def _validate(data: OrderEventInput, shop: Shop) -> tuple[Decimal, Decimal]:
-    """Check the input against the shop; return (goods amount, shipping amount). Writes nothing."""
+def _validate(data: OrderEventInput, shop: Shop) -> tuple[Decimal, Decimal, Decimal]:
+    """Check the input against the shop; return (goods, shipping, points-paid amount). Writes nothing.
+
+    Returned lines are checked here for their form (numbers, quantities, duplicates); against
+    the order (lines exist, units left to return) by ``_returns_resolve`` under the order lock.
+    """
     if data.currency != shop.currency:
         raise OrderError(
             OrderErrorCode.CURRENCY_MISMATCH, f"The shop trades in {shop.currency}, not {data.currency}.", "currency"
@@ -153,7 +186,42 @@ def _validate(data: OrderEventInput, shop: Shop) -> tuple[Decimal, Decimal]:
     if goods > MAX_AMOUNT:
         raise OrderError(OrderErrorCode.INVALID_AMOUNT, f"Order totals above {MAX_AMOUNT} are refused.", "lines")
     shipping = _money(data.shipping_amount, "shippingAmount")
-    return goods, shipping
+    points_paid = _money(data.points_paid_amount, "pointsPaidAmount")
+    if data.lines and points_paid > goods:
+        raise OrderError(
+            OrderErrorCode.INVALID_AMOUNT, "pointsPaidAmount cannot exceed the goods amount.", "pointsPaidAmount"
+        )
+    _validate_returned_lines(data)
+    return goods, shipping, points_paid
+
+
+def _validate_returned_lines(data: OrderEventInput) -> None:
+    """The form of ``data.returned_lines``: only on a return, line numbers >= 1, no duplicates, quantity >= 1."""
+    if not data.returned_lines:
+        return
+    if data.status not in RETURN_STATUSES:
+        raise OrderError(OrderErrorCode.INVALID_INPUT, "Returned lines come only with a return.", "returnedLines")
+    if len(data.returned_lines) > MAX_LINES:
+        raise OrderError(OrderErrorCode.TOO_MANY_LINES, f"At most {MAX_LINES} returned lines.", "returnedLines")
+    seen: set[int] = set()
+    for index, line in enumerate(data.returned_lines):
+        if not isinstance(line.line_no, int) or line.line_no < 1:
+            raise OrderError(
+                OrderErrorCode.RETURN_LINE_NOT_FOUND, "Line numbers start at 1.", f"returnedLines.{index}.lineNo"
+            )
+        if line.line_no in seen:
+            raise OrderError(
+                OrderErrorCode.RETURN_LINE_DUPLICATE,
+                f"Line {line.line_no} is named twice.",
+                f"returnedLines.{index}.lineNo",
+            )
+        seen.add(line.line_no)
+        if not isinstance(line.quantity, int) or not 1 <= line.quantity <= MAX_QUANTITY:
+            raise OrderError(
+                OrderErrorCode.INVALID_QUANTITY,
+                f"A returned quantity must be 1 to {MAX_QUANTITY}.",
+                f"returnedLines.{index}.quantity",
+            )
 
 
 def _same_lines(order: Order, lines: tuple[OrderLineInput, ...]) -> bool:
@@ -242,9 +310,9 @@ def order_event_record(
     replay = _replay(key, fingerprint)
     if replay is not None:
         return replay
-    goods, shipping = _validate(data, shop)
+    goods, shipping, points_paid = _validate(data, shop)
     try:
-        result = _record(data, shop, key, fingerprint, goods, shipping, actor)
+        result = _record(data, shop, key, fingerprint, (goods, shipping, points_paid), actor)
     except IntegrityError:
         # A concurrent call with the same key won the race; answer as a replay of it.
         replay = _replay(key, fingerprint)
@@ -276,11 +344,15 @@ def _record(
     shop: Shop,
     key: str,
     fingerprint: str,
-    goods: Decimal,
-    shipping: Decimal,
+    amounts: tuple[Decimal, Decimal, Decimal],
     actor: AbstractBaseUser | AnonymousUser | None,
 ) -> OrderEventResult:
-    """Write the order change and its outbox row in one durable transaction."""
+    """Write the order change and its outbox row in one durable transaction.
+
+    ``amounts`` are the validated (goods, shipping, points-paid) amounts. A return also moves
+    the lines' ``returned_quantity`` in this transaction and stores the units it returned on
+    the event (for a full return: everything that was still unreturned).
+    """
     with transaction.atomic(durable=True):
         order = (
             Order.objects.select_for_update(of=("self",))
@@ -288,8 +360,9 @@ def _record(
             .filter(shop=shop, external_id=data.order_external_id)
             .first()
         )
+        returned: list[dict[str, int]] = []
         if order is None:
-            order = _order_create(data, shop, goods, shipping)
+            order = _order_create(data, shop, *amounts)
             previous = ""
         else:
             # A concurrent call with this key may have committed while we waited for the lock:
@@ -298,11 +371,12 @@ def _record(
             if replay is not None:
                 return replay
             previous = order.status
-            _order_move(order, data)
+            returned = _order_move(order, data)
         event = OrderEvent.objects.create(
             order=order,
             status=data.status,
             previous_status=previous,
+            returned_lines=returned,
             occurred_at=data.occurred_at,
             idempotency_key=key,
             request_fingerprint=fingerprint,
@@ -311,7 +385,7 @@ def _record(
     return OrderEventResult(order=order, event=event, replayed=False)
 
 
-def _order_create(data: OrderEventInput, shop: Shop, goods: Decimal, shipping: Decimal) -> Order:
+def _order_create(data: OrderEventInput, shop: Shop, goods: Decimal, shipping: Decimal, points_paid: Decimal) -> Order:
     """Create a new order in its first status (raises before writing when that is not allowed)."""
     if data.status not in INITIAL_STATUSES:
         raise OrderError(
@@ -330,6 +404,7 @@ def _order_create(data: OrderEventInput, shop: Shop, goods: Decimal, shipping: D
         currency=data.currency,
         goods_amount=goods,
         shipping_amount=shipping,
+        points_paid_amount=points_paid,
         placed_at=data.occurred_at,
         delivered_at=data.occurred_at if data.status == OrderStatus.DELIVERED else None,
         status_changed_at=data.occurred_at,
@@ -338,8 +413,12 @@ def _order_create(data: OrderEventInput, shop: Shop, goods: Decimal, shipping: D
     return order
 
 
-def _order_move(order: Order, data: OrderEventInput) -> None:
-    """Move an existing, locked order to ``data.status`` (raises before writing when refused)."""
+def _order_move(order: Order, data: OrderEventInput) -> list[dict[str, int]]:
+    """Move an existing, locked order to ``data.status`` (raises before writing when refused).
+
+    For a return, also records the returned units on the lines and returns them as stored on
+    the event (``[{"line_no": 1, "quantity": 2}]``); ``[]`` otherwise.
+    """
     if data.status not in ALLOWED_TRANSITIONS[order.status]:
         raise OrderError(
             OrderErrorCode.INVALID_STATUS_TRANSITION,
@@ -352,8 +431,75 @@ def _order_move(order: Order, data: OrderEventInput) -> None:
         raise OrderError(OrderErrorCode.LINES_IMMUTABLE, "The order's lines cannot change.", "lines")
     if data.occurred_at < order.status_changed_at:
         raise OrderError(OrderErrorCode.INVALID_INPUT, "occurredAt is before the order's last change.", "occurredAt")
-    order.status = data.status
+    if data.points_paid_amount and _money(data.points_paid_amount, "pointsPaidAmount") != order.points_paid_amount:
+        raise OrderError(
+            OrderErrorCode.POINTS_PAID_IMMUTABLE,
+            "pointsPaidAmount is fixed when the order is first recorded.",
+            "pointsPaidAmount",
+        )
+    returned: list[dict[str, int]] = []
+    status = data.status
+    if data.status in RETURN_STATUSES:
+        lines = list(order.lines.order_by("line_no"))
+        returned = _returns_resolve(lines, data)
+        for line in lines:
+            if units := _units(returned, line.line_no):
+                line.returned_quantity += units
+                OrderLine.objects.filter(pk=line.pk).update(returned_quantity=line.returned_quantity)
+        if data.status == OrderStatus.PARTIALLY_RETURNED and all(
+            line.returned_quantity == line.quantity for line in lines
+        ):
+            status = OrderStatus.RETURNED  # nothing is left unreturned
+    order.status = status
     order.status_changed_at = data.occurred_at
     if data.status == OrderStatus.DELIVERED:
         order.delivered_at = data.occurred_at
     order.save(update_fields=["status", "status_changed_at", "delivered_at"])
+    return returned
+
+
+def _units(returned: list[dict[str, int]], line_no: int) -> int:
+    """Units of line ``line_no`` in a resolved return (0 when it is not named)."""
+    return next((row["quantity"] for row in returned if row["line_no"] == line_no), 0)
+
+
+def _returns_resolve(lines: list[OrderLine], data: OrderEventInput) -> list[dict[str, int]]:
+    """The units a return event takes back, checked against the order's (locked) lines.
+
+    A partial return must name its lines; each must exist and have that many units still
+    unreturned. A full return (RETURNED, REFUNDED) takes everything still unreturned; if it
+    names lines they must be exactly that. Raises :class:`OrderError` and writes nothing.
+    """
+    by_no = {line.line_no: line for line in lines}
+    for index, row in enumerate(data.returned_lines):
+        line = by_no.get(row.line_no)
+        if line is None:
+            raise OrderError(
+                OrderErrorCode.RETURN_LINE_NOT_FOUND,
+                f"The order has no line {row.line_no}.",
+                f"returnedLines.{index}.lineNo",
+            )
+        left = line.quantity - line.returned_quantity
+        if row.quantity > left:
+            raise OrderError(
+                OrderErrorCode.RETURN_QUANTITY_EXCEEDED,
+                f"Line {row.line_no} has {left} unit(s) left to return, not {row.quantity}.",
+                f"returnedLines.{index}.quantity",
+            )
+    given = [{"line_no": row.line_no, "quantity": row.quantity} for row in data.returned_lines]
+    if data.status not in FULL_RETURN_STATUSES:
+        if not given:
+            raise OrderError(OrderErrorCode.RETURN_LINES_REQUIRED, "A partial return names its lines.", "returnedLines")
+        return sorted(given, key=lambda row: row["line_no"])
+    remainder = [
+        {"line_no": line.line_no, "quantity": line.quantity - line.returned_quantity}
+        for line in lines
+        if line.quantity > line.returned_quantity
+    ]
+    if given and sorted(given, key=lambda row: row["line_no"]) != remainder:
+        raise OrderError(
+            OrderErrorCode.RETURN_LINES_INCOMPLETE,
+            "A full return takes back every unit still unreturned; use partially_returned for less.",
+            "returnedLines",
+        )
+    return remainder

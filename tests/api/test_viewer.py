@@ -29,6 +29,8 @@ query Dashboard {
           currentTier { name } nextTier { name } qualifyingValue nextThreshold remaining fraction windowEndsAt
         }
         entries(first: 5) { edges { node { kind points reason createdAt source { type orderExternalId } } } }
+        pendingReleases { date points }
+        expiringPoints(limit: 3) { date points }
       } }
     }
   }
@@ -63,10 +65,11 @@ def test_dashboard_query_count_is_constant(accounts, django_assert_num_queries):
     # given a member with N shop accounts, each with history
     customer = _member_with_accounts(accounts)
     client = _client_for(customer)
-    # when the dashboard loads; then always the same 6 queries: session, user, customer,
+    # when the dashboard loads; then always the same 7 queries: session, user, customer,
     # accounts with their total count (+ shop, program, tier joined), the programs' tiers,
-    # the newest entries of every account in one windowed query (+ orders joined)
-    with django_assert_num_queries(6):
+    # the newest entries of every account in one windowed query (+ orders joined), and the open
+    # lots of every account in one query (pendingReleases and expiringPoints share it)
+    with django_assert_num_queries(7):
         body = gql(client, DASHBOARD)
     assert "errors" not in body, body
     edges = body["data"]["viewer"]["accounts"]["edges"]
@@ -80,6 +83,9 @@ def test_dashboard_shows_balances_tier_progress_and_history():
     node = body["data"]["viewer"]["accounts"]["edges"][0]["node"]
     # 80 earned in Bronze (x1) -> Bronze still (80 < 100); 60 more earned at x1 -> 140 spend = Silver
     assert node["pointsPending"] == 140
+    # when those pending points become available (14-day return window; New York dates); no expiry
+    assert node["pendingReleases"] == [{"date": "2026-01-15", "points": 80}, {"date": "2026-01-16", "points": 60}]
+    assert node["expiringPoints"] == []
     assert node["lifetimePoints"] == 140
     assert node["tier"]["name"] == "Silver"
     progress = node["tierProgress"]
