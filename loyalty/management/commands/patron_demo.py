@@ -89,6 +89,15 @@ class Command(BaseCommand):
             external_id="demo-member-1",
             is_demo=True,
         )
+        if member.birth_date is None:
+            # A Jalali birthday twelve days from the first demo run, and e-mail consent, so that
+            # shop.upcomingOccasions and the birthday job have something to show in the demo.
+            soon = timezone.localdate() + dt.timedelta(days=12)
+            type(member).objects.filter(pk=member.pk).update(
+                birth_date=soon.replace(year=1990) if (soon.month, soon.day) != (2, 29) else dt.date(1990, 3, 1),
+                calendar="jalali",
+                consent_email=True,
+            )
         owner = user_ensure(username=DEMO_OWNER[0], password=DEMO_OWNER[1], email="owner@example.com")
         cashier = user_ensure(username=DEMO_CASHIER[0], password=DEMO_CASHIER[1], email="cashier@example.com")
         now = timezone.now().replace(minute=0, second=0, microsecond=0)
