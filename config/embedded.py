@@ -29,6 +29,7 @@ def start_embedded_runtime(*, worker_threads: int = 2, scheduler: bool = True) -
         if _worker is not None:
             return _worker
         import loyalty.tasks  # noqa: F401  (declares the actors and their schedules)
+        import referrals.tasks  # noqa: F401
         import rewards.tasks  # noqa: F401
 
         _worker = dramatiq.Worker(dramatiq.get_broker(), worker_threads=worker_threads)

@@ -23,6 +23,7 @@ from loyalty.api.schema import LoyaltyMutation, LoyaltyQuery, LoyaltySubscriptio
 from loyalty.api.tiers import TierMutation
 from marketplace.api.profile import ProfileMutation
 from marketplace.api.schema import MarketplaceMutation
+from referrals.api.schema import ReferralsMutation
 from rewards.api.schema import RewardsMutation
 
 
@@ -33,7 +34,13 @@ class Query(LoyaltyQuery):
 
 @strawberry.type(description="Every change; each mutation returns a payload with coded errors.")
 class Mutation(
-    MarketplaceMutation, ProfileMutation, LoyaltyMutation, TierMutation, EarningRuleMutation, RewardsMutation
+    MarketplaceMutation,
+    ProfileMutation,
+    LoyaltyMutation,
+    TierMutation,
+    EarningRuleMutation,
+    RewardsMutation,
+    ReferralsMutation,
 ):
     """Root mutation, merged from the apps' mutation types."""
 

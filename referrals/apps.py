@@ -1,10 +1,17 @@
-"""Referrals app configuration (the app is filled by a later issue)."""
+"""Referrals app configuration."""
 
 from django.apps import AppConfig
 
 
 class ReferralsConfig(AppConfig):
-    """Referrals of a shop's loyalty program."""
+    """Referral codes, referrals and both-sides bonuses of a shop's loyalty program."""
 
     name = "referrals"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        """Connect to the loyalty order worker (loyalty never imports referrals)."""
+        from loyalty.signals import order_points_posted
+        from referrals.services import on_order_points_posted
+
+        order_points_posted.connect(on_order_points_posted, dispatch_uid="referrals.on_order_points_posted")

@@ -16,21 +16,22 @@ from loyalty.api.schema import ViewerLoyaltyPart
 from loyalty.api.types import AccountLoyaltyPart, ShopLoyaltyPart
 from marketplace import models as mp
 from marketplace.api.profile import ViewerMarketplacePart
+from referrals.api.types import AccountReferralsPart, ShopReferralsPart, ViewerReferralsPart
 from rewards.api.types import AccountRewardsPart, ShopRewardsPart, ViewerRewardsPart
 
 
 @strawberry_django.type(mp.Shop, name="Shop", description="A shop of the marketplace with its loyalty program.")
-class Shop(ShopRewardsPart, ShopLoyaltyPart):
+class Shop(ShopReferralsPart, ShopRewardsPart, ShopLoyaltyPart):
     """A shop: its public face, program and catalogue."""
 
 
 @strawberry_django.type(
     loyalty_models.MemberAccount, name="MemberAccount", description="A customer's membership in one shop's program."
 )
-class MemberAccount(AccountRewardsPart, AccountLoyaltyPart):
+class MemberAccount(AccountReferralsPart, AccountRewardsPart, AccountLoyaltyPart):
     """Balances, tier and history of one member in one shop."""
 
 
 @strawberry.type(name="Viewer", description="The logged-in user: every shop account on one page.")
-class Viewer(ViewerRewardsPart, ViewerLoyaltyPart, ViewerMarketplacePart):
+class Viewer(ViewerReferralsPart, ViewerRewardsPart, ViewerLoyaltyPart, ViewerMarketplacePart):
     """The caller as a member of the marketplace's shops."""

@@ -31,6 +31,7 @@ from loyalty.services.lifecycle import account_release_due
 from loyalty.services.occasions import welcome_bonus_post
 from loyalty.services.rules import EarnQuote, QuoteLine, earning_quote, program_rules
 from loyalty.services.tiers import account_get_or_enroll, tier_evaluate
+from loyalty.signals import order_points_posted
 from marketplace.models import MONEY_PLACES, Order, OrderEvent, OrderStatus
 
 logger = logging.getLogger(__name__)
@@ -288,6 +289,10 @@ def _apply(event: OrderEvent, order: Order, program: LoyaltyProgram, broadcast: 
     change = None
     if entry is not None:
         change = tier_evaluate(account=account, at=at, reason=f"Qualified with order {order.external_id}")
+    # Higher apps (referrals) react inside this transaction without loyalty importing them.
+    order_points_posted.send(
+        sender=OrderEvent, order=order, account=account, event_status=event.status, at=at, broadcast=broadcast
+    )
     if broadcast and (entry is not None or created or released):
         if entry is not None:
             kind, points, reason = entry.kind, entry.points, entry.reason

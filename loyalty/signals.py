@@ -1,0 +1,10 @@
+"""Signals loyalty sends so that higher apps (referrals) can react without loyalty importing them."""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+#: Sent by the order worker inside its transaction after it applied one order event to an
+#: account: keyword arguments ``order``, ``account`` (locked), ``event_status``, ``at`` and
+#: ``broadcast``. Receivers run in the same transaction; an exception rolls the event back.
+order_points_posted = Signal()

@@ -1,0 +1,409 @@
+"""Referral writes: codes, applying a friend's code, completion and reversal by the order worker, expiry.
+
+Flow (docs/referrals.md): a member's :class:`ReferralCode` is created on first use; a customer
+with no delivered order in the shop applies it (:func:`referral_apply`, an OPEN referral). The
+loyalty order worker sends ``loyalty.signals.order_points_posted`` inside its transaction; on a
+DELIVERED event of the referee's order at or above the minimum, :func:`referral_complete_for_order`
+posts both bonuses (BONUS entries, keys ``referral:<id>:referrer`` / ``referral:<id>:referee``);
+a full return or refund of that order inside the shop's return window takes both back
+(:func:`referral_reverse_for_order`). :func:`referrals_expire_due` closes open referrals past
+``expires_at``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from loyalty.broadcasts import AccountUpdate, broadcast_on_commit
+from loyalty.models import EntryKind, LoyaltyProgram, MemberAccount, PointsEntry, PointsLot, SourceType
+from loyalty.services.ledger import Movement, account_lock, entry_existing, points_grant, points_take_back
+from marketplace.models import Customer, Order, OrderStatus, StaffRole
+from marketplace.selectors import staff_role
+from referrals.errors import ReferralError, ReferralErrorCode
+from referrals.models import Referral, ReferralCode, ReferralProgram, ReferralStatus
+
+#: Crockford base32 symbols (no I, L, O, U): readable aloud, no look-alikes.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+#: Symbols of a referral code: 40 random bits from :mod:`secrets`, nothing derived from the member.
+CODE_LENGTH = 8
+#: Path of the shareable link; the dashboard turns ``/r/<code>`` into the apply screen.
+LINK_PREFIX = "/r/"
+#: Order statuses whose event reverses a completed referral (a partial return does not).
+FULL_RETURN_STATUSES = frozenset({OrderStatus.RETURNED, OrderStatus.REFUNDED})
+
+
+def code_normalise(raw: str) -> str:
+    """What people type to the stored form: upper case, no spaces or dashes, I/L -> 1, O -> 0."""
+    cleaned = "".join(ch for ch in raw.upper() if ch not in " -_\t")
+    return cleaned.translate(str.maketrans({"I": "1", "L": "1", "O": "0"}))
+
+
+def referral_link(code: str) -> str:
+    """The shareable link of ``code`` (relative; the dashboard's origin is prepended by clients)."""
+    return f"{LINK_PREFIX}{code}"
+
+
+def referral_code_for(account: MemberAccount, *, now: dt.datetime | None = None) -> ReferralCode:
+    """The member's referral code in the account's shop, created (random, unique) on first use."""
+    existing = ReferralCode.objects.filter(account=account).first()
+    if existing is not None:
+        return existing
+    for _ in range(10):
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        try:
+            with transaction.atomic():
+                return ReferralCode.objects.create(account=account, code=code, created_at=now or timezone.now())
+        except IntegrityError:  # the account got a code concurrently, or (rarely) the code is taken
+            existing = ReferralCode.objects.filter(account=account).first()
+            if existing is not None:
+                return existing
+    raise RuntimeError("could not draw a free referral code")
+
+
+def referral_settings(program: LoyaltyProgram) -> ReferralProgram | None:
+    """The program's referral settings, if any were saved."""
+    return ReferralProgram.objects.filter(program=program).first()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReferralSettingsInput:
+    """New referral settings; ``None`` leaves a field unchanged."""
+
+    enabled: bool | None = None
+    referrer_bonus_points: int | None = None
+    referee_bonus_points: int | None = None
+    min_order_amount: Decimal | None = None
+    open_days: int | None = None
+    monthly_cap: int | None = None
+    clear_monthly_cap: bool = False
+
+
+def referral_settings_update(*, program: LoyaltyProgram, data: ReferralSettingsInput) -> ReferralProgram:
+    """Create or change the program's referral settings (the caller checked owner/manager rights).
+
+    Raises ``ReferralError(INVALID_INPUT)`` for negative points or amounts, or ``open_days`` < 1.
+    """
+    for field in ("referrer_bonus_points", "referee_bonus_points", "monthly_cap"):
+        value = getattr(data, field)
+        if value is not None and value < 0:
+            raise ReferralError(ReferralErrorCode.INVALID_INPUT, "Must not be negative.", field=_camel(field))
+    if data.open_days is not None and data.open_days < 1:
+        raise ReferralError(ReferralErrorCode.INVALID_INPUT, "A referral stays open at least a day.", field="openDays")
+    if data.min_order_amount is not None and data.min_order_amount < 0:
+        raise ReferralError(ReferralErrorCode.INVALID_INPUT, "Must not be negative.", field="minOrderAmount")
+    with transaction.atomic():
+        settings, _ = ReferralProgram.objects.select_for_update().get_or_create(program=program)
+        for field in ("enabled", "referrer_bonus_points", "referee_bonus_points", "min_order_amount", "open_days"):
+            value = getattr(data, field)
+            if value is not None:
+                setattr(settings, field, value)
+        if data.clear_monthly_cap:
+            settings.monthly_cap = None
+        elif data.monthly_cap is not None:
+            settings.monthly_cap = data.monthly_cap
+        settings.save()
+    return settings
+
+
+#: Staff roles that may change a shop's referral settings.
+EDITORS = frozenset({StaffRole.OWNER, StaffRole.MANAGER})
+
+
+def referral_settings_save(*, user, shop_id: int, data: ReferralSettingsInput) -> ReferralProgram:
+    """:func:`referral_settings_update` for the shop's owner or manager.
+
+    Codes: NOT_AUTHENTICATED, PERMISSION_DENIED, NOT_FOUND (the shop runs no program), INVALID_INPUT.
+    """
+    if user is None or not user.is_authenticated:
+        raise ReferralError(ReferralErrorCode.NOT_AUTHENTICATED, "Log in first.")
+    if staff_role(user=user, shop_id=shop_id) not in EDITORS:
+        raise ReferralError(
+            ReferralErrorCode.PERMISSION_DENIED, "Only the shop's owner or manager change referrals.", field="shopId"
+        )
+    program = LoyaltyProgram.objects.filter(shop_id=shop_id).first()
+    if program is None:
+        raise ReferralError(ReferralErrorCode.NOT_FOUND, "This shop runs no loyalty program.", field="shopId")
+    return referral_settings_update(program=program, data=data)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _month_start(at: dt.datetime) -> dt.datetime:
+    at = at.astimezone(dt.UTC)
+    return at.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def completed_this_month(code: ReferralCode, at: dt.datetime) -> int:
+    """Referrals of ``code`` completed in the calendar month (UTC) of ``at`` (reversed ones do not count)."""
+    start = _month_start(at)
+    return Referral.objects.filter(
+        code=code,
+        status=ReferralStatus.COMPLETED,
+        completed_at__gte=start,
+        completed_at__lt=start + relativedelta(months=1),
+    ).count()
+
+
+def has_delivered_order(*, customer_id: int, shop_id: int) -> bool:
+    """Whether the customer already had an order delivered in the shop (then they are not a new customer)."""
+    return Order.objects.filter(customer_id=customer_id, shop_id=shop_id, delivered_at__isnull=False).exists()
+
+
+def _same_contact(a: Customer, b: Customer) -> bool:
+    same_email = bool(a.email) and a.email.strip().lower() == b.email.strip().lower()
+    digits_a = "".join(ch for ch in a.phone if ch.isdigit())
+    digits_b = "".join(ch for ch in b.phone if ch.isdigit())
+    return same_email or (bool(digits_a) and digits_a == digits_b)
+
+
+def referral_apply(*, user, shop_id: int, code: str, now: dt.datetime | None = None) -> Referral:
+    """The logged-in customer ``user`` applies a friend's ``code`` in shop ``shop_id``: an OPEN referral.
+
+    Refusals (``ReferralError``, nothing written): NOT_AUTHENTICATED, NOT_A_CUSTOMER (the login
+    has no customer), CODE_UNKNOWN (no such code in that shop), DISABLED (referrals off or the
+    program inactive), CODE_EXPIRED, OWN_CODE, SAME_CONTACT (same e-mail or phone digits as
+    the referrer), ALREADY_REFERRED (one referral per customer per shop, also under a race),
+    ALREADY_CUSTOMER (an order of theirs was already delivered in the shop), CAP_REACHED (the
+    referrer completed ``monthly_cap`` referrals this month).
+    """
+    now = now or timezone.now()
+    if user is None or not user.is_authenticated:
+        raise ReferralError(ReferralErrorCode.NOT_AUTHENTICATED, "Log in to apply a referral code.")
+    customer = Customer.objects.filter(user=user).first()
+    if customer is None:
+        raise ReferralError(ReferralErrorCode.NOT_A_CUSTOMER, "Only customers can apply a referral code.")
+    referral_code = (
+        ReferralCode.objects.select_related("account__customer", "account__program")
+        .filter(code=code_normalise(code), account__program__shop_id=shop_id)
+        .first()
+    )
+    if referral_code is None:
+        raise ReferralError(ReferralErrorCode.CODE_UNKNOWN, "No such referral code in this shop.", field="code")
+    program = referral_code.account.program
+    settings = referral_settings(program)
+    if settings is None or not settings.enabled or not program.active:
+        raise ReferralError(ReferralErrorCode.DISABLED, "This shop has no referral program running.")
+    if referral_code.expires_at is not None and referral_code.expires_at <= now:
+        raise ReferralError(ReferralErrorCode.CODE_EXPIRED, "This referral code has expired.", field="code")
+    referrer = referral_code.account.customer
+    if referrer.pk == customer.pk:
+        raise ReferralError(ReferralErrorCode.OWN_CODE, "You cannot apply your own code.", field="code")
+    if _same_contact(referrer, customer):
+        raise ReferralError(
+            ReferralErrorCode.SAME_CONTACT, "The code belongs to the same e-mail or phone.", field="code"
+        )
+    if Referral.objects.filter(program=program, referee=customer).exists():
+        raise ReferralError(ReferralErrorCode.ALREADY_REFERRED, "You were already referred in this shop.")
+    if has_delivered_order(customer_id=customer.pk, shop_id=shop_id):
+        raise ReferralError(ReferralErrorCode.ALREADY_CUSTOMER, "Referral codes are for new customers of the shop.")
+    if settings.monthly_cap is not None and completed_this_month(referral_code, now) >= settings.monthly_cap:
+        raise ReferralError(ReferralErrorCode.CAP_REACHED, "This code has reached its referrals for the month.")
+    try:
+        with transaction.atomic():
+            return Referral.objects.create(
+                program=program,
+                code=referral_code,
+                referee=customer,
+                applied_at=now,
+                expires_at=now + dt.timedelta(days=settings.open_days),
+            )
+    except IntegrityError as exc:  # a concurrent apply by the same customer won
+        raise ReferralError(ReferralErrorCode.ALREADY_REFERRED, "You were already referred in this shop.") from exc
+
+
+def _bonus_expiry(program: LoyaltyProgram, at: dt.datetime) -> dt.datetime | None:
+    return at + relativedelta(months=program.expiry_months) if program.expiry_months else None
+
+
+def _lock_pair(referral: Referral, account: MemberAccount) -> tuple[MemberAccount, MemberAccount]:
+    """Lock the referrer's and the referee's accounts in primary-key order: ``(referrer, referee)``."""
+    referrer_id = referral.code.account_id
+    locked = {a.pk: a for a in account_lock(account_ids=[referrer_id, account.pk])}
+    # the referee stays the worker's own (already locked) instance so its cached balances stay in step
+    return locked[referrer_id], account
+
+
+def _post_bonus(
+    *, account: MemberAccount, points: int, referral: Referral, side: str, reason: str, at: dt.datetime
+) -> PointsEntry | None:
+    if points <= 0:
+        return None
+    return points_grant(
+        account=account,
+        points=points,
+        expires_at=_bonus_expiry(referral.program, at),
+        movement=Movement(
+            kind=EntryKind.BONUS,
+            reason=reason[:300],
+            source_type=SourceType.REFERRAL,
+            source_id=str(referral.pk),
+            idempotency_key=f"referral:{referral.pk}:{side}",
+            at=at,
+        ),
+    )
+
+
+def _broadcast(account: MemberAccount, shop_id: int, entry: PointsEntry | None) -> None:
+    if entry is None:
+        return
+    broadcast_on_commit(
+        AccountUpdate(
+            account_id=account.pk,
+            customer_id=account.customer_id,
+            shop_id=shop_id,
+            entry_id=entry.pk,
+            kind=entry.kind,
+            points=entry.points,
+            reason=entry.reason,
+        )
+    )
+
+
+def referral_complete_for_order(
+    *, order: Order, account: MemberAccount, at: dt.datetime, broadcast: bool = True
+) -> Referral | None:
+    """Complete the referee's OPEN referral with ``order`` (delivered) and post both bonuses.
+
+    Runs inside the order worker's transaction with the referee's ``account`` locked. Nothing
+    happens unless the customer has an OPEN referral in the order's program that has not
+    expired by ``at``, referrals are enabled, and the order's goods (less the points-paid part)
+    reach ``min_order_amount``; the first such delivered order completes it. The referrer's
+    monthly cap is checked again (under the referrer's account lock): when it is reached the
+    referral stays open. Exactly once: the referral row is locked and must still be OPEN, and
+    the ledger keys ``referral:<id>:referrer`` / ``referral:<id>:referee`` are unique.
+    """
+    referral = (
+        Referral.objects.select_for_update(of=("self",))
+        .select_related("code__account__customer", "program", "referee")
+        .filter(program_id=account.program_id, referee_id=order.customer_id, status=ReferralStatus.OPEN)
+        .first()
+    )
+    if referral is None or referral.expires_at <= at:
+        return None
+    settings = referral_settings(referral.program)
+    if settings is None or not settings.enabled:
+        return None
+    if order.goods_amount - order.points_paid_amount < settings.min_order_amount:
+        return None
+    referrer, referee = _lock_pair(referral, account)
+    if settings.monthly_cap is not None and completed_this_month(referral.code, at) >= settings.monthly_cap:
+        return None
+    friend = referral.referee.display_name or "a friend"
+    referrer_entry = _post_bonus(
+        account=referrer,
+        points=settings.referrer_bonus_points,
+        referral=referral,
+        side="referrer",
+        reason=f"Referral bonus: {friend} placed a first order with your code {referral.code.code}",
+        at=at,
+    )
+    referee_entry = _post_bonus(
+        account=referee,
+        points=settings.referee_bonus_points,
+        referral=referral,
+        side="referee",
+        reason=f"Referral bonus: first order {order.external_id} with code {referral.code.code}",
+        at=at,
+    )
+    Referral.objects.filter(pk=referral.pk).update(
+        status=ReferralStatus.COMPLETED,
+        completed_at=at,
+        qualifying_order=order,
+        referrer_points=referrer_entry.points if referrer_entry else 0,
+        referee_points=referee_entry.points if referee_entry else 0,
+    )
+    referral.refresh_from_db()
+    if broadcast:
+        _broadcast(referrer, order.shop_id, referrer_entry)
+        _broadcast(referee, order.shop_id, referee_entry)
+    return referral
+
+
+def _take_back(*, account: MemberAccount, referral: Referral, side: str, reason: str, at: dt.datetime):
+    bonus = entry_existing(idempotency_key=f"referral:{referral.pk}:{side}")
+    if bonus is None:
+        return None
+    return points_take_back(
+        account=account,
+        lot=PointsLot.objects.get(entry=bonus),
+        points=bonus.points,
+        qualifying_delta=0,
+        movement=Movement(
+            kind=EntryKind.REVERSE,
+            reason=reason[:250],
+            source_type=SourceType.REFERRAL,
+            source_id=str(referral.pk),
+            idempotency_key=f"referral:{referral.pk}:{side}:reverse",
+            at=at,
+        ),
+    )
+
+
+def referral_reverse_for_order(
+    *, order: Order, account: MemberAccount, at: dt.datetime, broadcast: bool = True
+) -> Referral | None:
+    """Take both bonuses back when the qualifying ``order`` is fully returned or refunded in the return window.
+
+    Runs inside the order worker's transaction (referee's ``account`` locked). Each side's
+    bonus is taken back with ``points_take_back`` (REVERSE entries keyed
+    ``referral:<id>:<side>:reverse``): from the bonus lot, then other available points, and
+    what was already spent is written off as ``unrecovered_points`` (never a negative
+    balance). The referral becomes REVERSED. A return after the window, or a partial return,
+    changes nothing.
+    """
+    referral = (
+        Referral.objects.select_for_update(of=("self",))
+        .select_related("code__account", "program")
+        .filter(qualifying_order=order, status=ReferralStatus.COMPLETED)
+        .first()
+    )
+    if referral is None:
+        return None
+    delivered = order.delivered_at or referral.completed_at
+    if at > delivered + dt.timedelta(days=order.shop.return_window_days):
+        return None
+    referrer, referee = _lock_pair(referral, account)
+    reason = f"Referral bonus reversed: order {order.external_id} was returned"
+    entries = [
+        (referrer, _take_back(account=referrer, referral=referral, side="referrer", reason=reason, at=at)),
+        (referee, _take_back(account=referee, referral=referral, side="referee", reason=reason, at=at)),
+    ]
+    Referral.objects.filter(pk=referral.pk).update(status=ReferralStatus.REVERSED, closed_at=at)
+    referral.refresh_from_db()
+    if broadcast:
+        for owner, entry in entries:
+            _broadcast(owner, order.shop_id, entry)
+    return referral
+
+
+def on_order_points_posted(
+    sender, *, order: Order, account: MemberAccount, event_status: str, at: dt.datetime, broadcast: bool, **kwargs
+) -> None:
+    """Receiver of ``loyalty.signals.order_points_posted`` (connected in ``ReferralsConfig.ready``)."""
+    if event_status == OrderStatus.DELIVERED:
+        referral_complete_for_order(order=order, account=account, at=at, broadcast=broadcast)
+    elif event_status in FULL_RETURN_STATUSES:
+        referral_reverse_for_order(order=order, account=account, at=at, broadcast=broadcast)
+
+
+def referrals_expire_due(now: dt.datetime | None = None, *, dry_run: bool = False) -> int:
+    """Close OPEN referrals whose ``expires_at`` has passed (status EXPIRED). Returns how many.
+
+    Idempotent (a second run finds none); safe against a concurrent completion, which locks
+    the row and requires it OPEN. With ``dry_run`` it only counts.
+    """
+    now = now or timezone.now()
+    due = Referral.objects.filter(status=ReferralStatus.OPEN, expires_at__lte=now)
+    if dry_run:
+        return due.count()
+    return due.update(status=ReferralStatus.EXPIRED, closed_at=now)

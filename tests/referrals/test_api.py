@@ -1,0 +1,154 @@
+"""Referrals over GraphQL: apply with coded errors, settings and analytics permissions, member views."""
+
+from __future__ import annotations
+
+import pytest
+
+from marketplace.models import StaffRole
+from referrals.models import Referral, ReferralProgram
+from tests.api.graphql import gid, gql, login
+from tests.factories import CustomerFactory, staff
+from tests.referrals.helpers import deliver, member_with_code, referral_shop
+
+pytestmark = [pytest.mark.django_db]
+
+APPLY = """
+mutation($shopId: ID!, $code: String!) {
+  referralApply(shopId: $shopId, code: $code) { referral { status code friendName } errors { code field message } }
+}"""
+SETTINGS = """
+mutation($shopId: ID!, $input: ReferralSettingsInputType!) {
+  referralSettingsUpdate(shopId: $shopId, input: $input) {
+    settings { enabled referrerBonusPoints refereeBonusPoints minOrderAmount openDays monthlyCap }
+    errors { code field }
+  }
+}"""
+SHOP = """
+query($slug: String!) {
+  shop(slug: $slug) {
+    referralSettings { enabled referrerBonusPoints }
+    referrals { status friendName code referrerPoints refereePoints }
+    referralAnalytics { codesShared applied completed bonusPointsIssued referredRevenue }
+  }
+}"""
+SHOP_PUBLIC = "query($slug: String!) { shop(slug: $slug) { referralSettings { enabled refereeBonusPoints } } }"
+SHOP_LIST = "query($slug: String!) { shop(slug: $slug) { referrals { status } } }"
+SHOP_ANALYTICS = "query($slug: String!) { shop(slug: $slug) { referralAnalytics { applied } } }"
+VIEWER = """
+{ viewer {
+    referrals { pointsEarned codes { code link shopName pointsEarned referrals { status friendName } }
+                received { status code shopName refereePoints } }
+    accounts { edges { node { referralCode { code link } } } }
+} }"""
+
+
+def test_end_to_end_apply_deliver_and_both_see_the_bonus():
+    shop = referral_shop()
+    referrer, code = member_with_code(shop, display_name="Ann")
+    friend = CustomerFactory(display_name="Bob")
+    result = gql(login(friend.user), APPLY, {"shopId": gid("Shop", shop.pk), "code": code.code.lower()})
+    assert result["data"]["referralApply"] == {
+        "referral": {"status": "OPEN", "code": code.code, "friendName": "Bob"},
+        "errors": [],
+    }
+    deliver(shop, friend, "F1")
+    ann = gql(login(referrer.customer.user), VIEWER)["data"]["viewer"]
+    assert ann["referrals"]["pointsEarned"] == 100
+    [shared] = ann["referrals"]["codes"]
+    assert shared["link"] == f"/r/{code.code}"
+    assert shared["referrals"] == [{"status": "COMPLETED", "friendName": "Bob"}]
+    assert ann["accounts"]["edges"][0]["node"]["referralCode"]["code"] == code.code
+    bob = gql(login(friend.user), VIEWER)["data"]["viewer"]
+    assert bob["referrals"]["received"] == [
+        {"status": "COMPLETED", "code": code.code, "shopName": shop.name, "refereePoints": 50}
+    ]
+    owner = gql(login(staff(shop)), SHOP, {"slug": shop.slug})["data"]["shop"]
+    assert owner["referrals"][0]["status"] == "COMPLETED"
+    assert owner["referralAnalytics"] == {
+        "codesShared": 2,  # Bob's account got a code when his viewer was read
+        "applied": 1,
+        "completed": 1,
+        "bonusPointsIssued": 150,
+        "referredRevenue": "30.00",
+    }
+
+
+def test_apply_refusal_is_a_coded_payload_error():
+    shop = referral_shop()
+    account, code = member_with_code(shop)
+    result = gql(login(account.customer.user), APPLY, {"shopId": gid("Shop", shop.pk), "code": code.code})
+    assert result["data"]["referralApply"]["referral"] is None
+    assert result["data"]["referralApply"]["errors"][0]["code"] == "OWN_CODE"
+    anonymous = gql(login(None), APPLY, {"shopId": gid("Shop", shop.pk), "code": code.code})
+    assert anonymous["data"]["referralApply"]["errors"][0]["code"] == "NOT_AUTHENTICATED"
+    assert not Referral.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [(StaffRole.OWNER, True), (StaffRole.MANAGER, True), ("cashier", False), ("customer", False), (None, False)],
+)
+def test_settings_update_permissions(role, allowed):
+    shop = referral_shop()
+    if role in (StaffRole.OWNER, StaffRole.MANAGER):
+        user = staff(shop, role)
+    elif role == "cashier":
+        user = staff(shop, StaffRole.CASHIER)
+    elif role == "customer":
+        user = CustomerFactory().user
+    else:
+        user = None
+    result = gql(
+        login(user),
+        SETTINGS,
+        {"shopId": gid("Shop", shop.pk), "input": {"referrerBonusPoints": 7, "monthlyCap": 3, "openDays": 5}},
+    )["data"]["referralSettingsUpdate"]
+    settings = ReferralProgram.objects.get(program=shop.program)
+    if allowed:
+        assert result["errors"] == []
+        assert result["settings"]["referrerBonusPoints"] == 7
+        assert (settings.referrer_bonus_points, settings.monthly_cap, settings.open_days) == (7, 3, 5)
+    else:
+        assert result["errors"][0]["code"] == ("NOT_AUTHENTICATED" if user is None else "PERMISSION_DENIED")
+        assert settings.referrer_bonus_points == 100
+
+
+def test_settings_update_validates():
+    shop = referral_shop()
+    result = gql(login(staff(shop)), SETTINGS, {"shopId": gid("Shop", shop.pk), "input": {"openDays": 0}})["data"][
+        "referralSettingsUpdate"
+    ]
+    assert result["errors"] == [{"code": "INVALID_INPUT", "field": "openDays"}]
+
+
+@pytest.mark.parametrize(
+    ("role", "list_ok", "analytics_ok"),
+    [
+        (StaffRole.OWNER, True, True),
+        (StaffRole.MANAGER, True, True),
+        ("cashier", True, False),
+        ("customer", False, False),
+        (None, False, False),
+    ],
+)
+def test_shop_fields_permissions(role, list_ok, analytics_ok):
+    shop = referral_shop()
+    if role in (StaffRole.OWNER, StaffRole.MANAGER):
+        user = staff(shop, role)
+    elif role == "cashier":
+        user = staff(shop, StaffRole.CASHIER)
+    elif role == "customer":
+        user = CustomerFactory().user
+    else:
+        user = None
+    client = login(user)
+    variables = {"slug": shop.slug}
+    public = gql(client, SHOP_PUBLIC, variables)
+    assert public["data"]["shop"]["referralSettings"] == {"enabled": True, "refereeBonusPoints": 50}
+    listed = gql(client, SHOP_LIST, variables)
+    assert ("errors" not in listed) == list_ok, listed
+    analytics = gql(client, SHOP_ANALYTICS, variables)
+    assert ("errors" not in analytics) == analytics_ok, analytics
+    if not analytics_ok:
+        expected = "NOT_AUTHENTICATED" if user is None else "PERMISSION_DENIED"
+        assert analytics["errors"][0]["extensions"]["code"] == expected
