@@ -23,12 +23,12 @@ from loyalty.api.schema import LoyaltyMutation, LoyaltyQuery, LoyaltySubscriptio
 from loyalty.api.tiers import TierMutation
 from marketplace.api.profile import ProfileMutation
 from marketplace.api.schema import MarketplaceMutation
-from referrals.api.schema import ReferralsMutation
+from referrals.api.schema import ReferralsMutation, ReferralsQuery
 from rewards.api.schema import RewardsMutation
 
 
 @strawberry.type(description="Everything that can be read: the member view (viewer) and the public shops.")
-class Query(LoyaltyQuery):
+class Query(LoyaltyQuery, ReferralsQuery):
     """Root query, merged from the apps' query types."""
 
 

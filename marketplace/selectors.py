@@ -22,6 +22,13 @@ def staff_shop_ids(*, user: AbstractBaseUser | AnonymousUser | None) -> list[int
     return list(StaffMembership.objects.filter(user_id=user.pk).values_list("shop_id", flat=True))
 
 
+def staff_memberships(*, user_id: int) -> list[StaffMembership]:
+    """The user's staff memberships with their shops joined, by shop name (one query)."""
+    return list(
+        StaffMembership.objects.filter(user_id=user_id).select_related("shop").order_by("shop__name", "shop_id")
+    )
+
+
 def customer_for_user(*, user: AbstractBaseUser | AnonymousUser | None) -> Customer | None:
     """The customer record of a logged-in user, or ``None`` (anonymous or staff-only user)."""
     if user is None or not user.is_authenticated:

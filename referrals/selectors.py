@@ -12,6 +12,28 @@ from marketplace.models import Order, OrderStatus
 from referrals.models import Referral, ReferralCode, ReferralStatus
 
 
+def code_normalise(raw: str) -> str:
+    """What people type to the stored form: upper case, no spaces or dashes, I/L -> 1, O -> 0."""
+    cleaned = "".join(ch for ch in raw.upper() if ch not in " -_\t")
+    return cleaned.translate(str.maketrans({"I": "1", "L": "1", "O": "0"}))
+
+
+def referral_code_find(raw: str) -> ReferralCode | None:
+    """The referral code a shared link or typed text names, with its shop, when the shop's referrals
+    are enabled; ``None`` for an unknown code or a shop with referrals off (one query).
+
+    Used by the link landing page (``/r/<code>``) to learn the shop before ``referralApply``.
+    Over-long input (more than 32 characters) is refused before any query.
+    """
+    if len(raw) > 32:
+        return None
+    return (
+        ReferralCode.objects.select_related("account__program__shop")
+        .filter(code=code_normalise(raw), account__program__referral_settings__enabled=True)
+        .first()
+    )
+
+
 def referrals_made(code: ReferralCode) -> QuerySet[Referral]:
     """Referrals made with ``code``, newest first."""
     return Referral.objects.filter(code=code).select_related("referee").order_by("-applied_at", "-pk")

@@ -28,6 +28,7 @@ from marketplace.models import Customer, Order, OrderStatus, StaffRole
 from marketplace.selectors import staff_role
 from referrals.errors import ReferralError, ReferralErrorCode
 from referrals.models import Referral, ReferralCode, ReferralProgram, ReferralStatus
+from referrals.selectors import code_normalise
 
 #: Crockford base32 symbols (no I, L, O, U): readable aloud, no look-alikes.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -37,12 +38,6 @@ CODE_LENGTH = 8
 LINK_PREFIX = "/r/"
 #: Order statuses whose event reverses a completed referral (a partial return does not).
 FULL_RETURN_STATUSES = frozenset({OrderStatus.RETURNED, OrderStatus.REFUNDED})
-
-
-def code_normalise(raw: str) -> str:
-    """What people type to the stored form: upper case, no spaces or dashes, I/L -> 1, O -> 0."""
-    cleaned = "".join(ch for ch in raw.upper() if ch not in " -_\t")
-    return cleaned.translate(str.maketrans({"I": "1", "L": "1", "O": "0"}))
 
 
 def referral_link(code: str) -> str:

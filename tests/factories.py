@@ -58,9 +58,9 @@ def shop_with_program(**shop_fields) -> Shop:
     return shop
 
 
-def staff(shop: Shop, role: StaffRole = StaffRole.OWNER):
-    """A user with ``role`` in ``shop``."""
-    user = UserFactory()
+def staff(shop: Shop, role: StaffRole = StaffRole.OWNER, *, user=None):
+    """A user (a new one unless given) with ``role`` in ``shop``."""
+    user = user or UserFactory()
     StaffMembership.objects.create(user=user, shop=shop, role=role)
     return user
 

@@ -14,7 +14,12 @@ from config.graphql.context import ViewerIdentity, current_user
 from marketplace import models as mp
 from marketplace.errors import ProfileError as ProfileDomainError
 from marketplace.errors import ProfileErrorCode as ProfileDomainErrorCode
+from marketplace.selectors import staff_memberships
 from marketplace.services.profile import ProfileChanges, member_profile_update
+
+SHOP = Annotated["Shop", strawberry.lazy("config.graphql.nodes")]  # noqa: F821  (resolved lazily)
+
+StaffRole = strawberry.enum(mp.StaffRole, name="StaffRole", description="What a staff member may do in one shop.")
 
 
 @strawberry.enum(name="Calendar", description="The calendar a member keeps their occasions in.")
@@ -66,6 +71,16 @@ class ViewerProfile:
         return Calendar(value) if value in Calendar._value2member_map_ else Calendar.GREGORIAN
 
 
+@strawberry.type(description="A shop the logged-in user works for, with their role there.")
+class StaffShop:
+    """One staff membership of the viewer: which console or till the dashboard offers."""
+
+    role: StaffRole = strawberry.field(
+        description="OWNER and MANAGER tune the program and adjust points; CASHIER handles codes at the till."
+    )
+    shop: SHOP = strawberry.field(description="The shop.")
+
+
 @strawberry.type(name="ViewerMarketplacePart", description="Marketplace part of Viewer (not in the schema).")
 class ViewerMarketplacePart:
     """The caller as a customer of the marketplace."""
@@ -77,6 +92,14 @@ class ViewerMarketplacePart:
         if customer_id is None:
             return None
         return cast(ViewerProfile, mp.Customer.objects.filter(pk=customer_id).first())
+
+    @strawberry.field(
+        description="The shops the logged-in user works for, by shop name, with their role; empty for a member."
+    )
+    def staff_shops(self) -> list[StaffShop]:
+        """The viewer's staff memberships with their shops (one query)."""
+        memberships = staff_memberships(user_id=cast(ViewerIdentity, self).user_id)
+        return [StaffShop(role=mp.StaffRole(m.role), shop=cast(SHOP, m.shop)) for m in memberships]
 
 
 @strawberry.input(description="Profile settings to change; fields left out stay as they are.")

@@ -15,8 +15,9 @@ from strawberry.types import Info
 
 from config.graphql.context import current_user
 from config.graphql.ids import decode_global_id
-from referrals.api.types import Referral, ReferralErrorCode, ReferralSettings, _settings
+from referrals.api.types import SHOP, Referral, ReferralCodeLookup, ReferralErrorCode, ReferralSettings, _settings
 from referrals.errors import ReferralError as ReferralDomainError
+from referrals.selectors import referral_code_find
 from referrals.services import ReferralSettingsInput, referral_apply, referral_settings_save
 
 T = TypeVar("T")
@@ -73,6 +74,26 @@ class ReferralSettingsPayload:
 
 
 ID_ARG = Annotated[strawberry.ID, strawberry.argument(description="Global id of the shop.")]
+
+
+@strawberry.type
+class ReferralsQuery:
+    """Public read side of referrals: what a shared link points at."""
+
+    @strawberry.field(
+        description=(
+            "The shop of a shared referral code (public; the link /r/<code> lands here before referralApply). "
+            "Null for an unknown code or a shop whose referrals are off; the member holding it is never shown."
+        )
+    )
+    def referral_code(
+        self, code: Annotated[str, strawberry.argument(description="The code; case, spaces and dashes are forgiven.")]
+    ) -> ReferralCodeLookup | None:
+        """Call ``referral_code_find``."""
+        found = referral_code_find(code)
+        if found is None:
+            return None
+        return ReferralCodeLookup(code=found.code, shop=cast(SHOP, found.account.program.shop))
 
 
 @strawberry.type

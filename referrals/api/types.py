@@ -20,6 +20,8 @@ from referrals.errors import ReferralErrorCode as DomainReferralErrorCode
 from referrals.selectors import program_referrals, referral_analytics
 from referrals.services import referral_code_for, referral_link, referral_settings
 
+SHOP = Annotated["Shop", strawberry.lazy("config.graphql.nodes")]  # noqa: F821  (resolved lazily)
+
 ReferralStatus = strawberry.enum(
     models.ReferralStatus, name="ReferralStatus", description="Open, completed, expired or reversed."
 )
@@ -70,6 +72,14 @@ class ReferralCode:
     shop_name: str = strawberry.field(description="Name of the shop.")
     referrals: list[Referral] = strawberry.field(description="Referrals made with this code, newest first.")
     points_earned: int = strawberry.field(description="Referrer bonus points earned with it (completed referrals).")
+
+
+@strawberry.type(description="What a shared referral link names: the shop where its code can be applied.")
+class ReferralCodeLookup:
+    """Public face of a referral code: the shop, never the member who holds it."""
+
+    code: str = strawberry.field(description="The code in its stored form (8 Crockford base32 symbols).")
+    shop: SHOP = strawberry.field(description="The shop in which the code can be applied (referralApply).")
 
 
 @strawberry.type(description="A shop's referral settings.")

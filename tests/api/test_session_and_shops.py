@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from marketplace.models import StaffRole
 from marketplace.services.auth import LOGIN_RATE_PER_USERNAME
 from tests.api.graphql import gql
 from tests.factories import PASSWORD, CustomerFactory, shop_with_program, staff
@@ -100,3 +101,24 @@ def test_password_guessing_is_rate_limited_per_username():
     assert "sessionid" not in client.cookies
     other = CustomerFactory()
     assert gql(Client(), LOGIN, {"u": other.user.username, "p": PASSWORD})["data"]["login"]["errors"] == []
+
+
+def test_viewer_lists_the_shops_the_user_works_for_with_roles():
+    beans, tea = shop_with_program(name="Beans", slug="beans"), shop_with_program(name="Tea", slug="tea")
+    user = staff(tea, role=StaffRole.CASHIER)
+    staff(beans, role=StaffRole.OWNER, user=user)
+    staff(shop_with_program(name="Other", slug="other"))  # someone else's shop stays out
+    client = Client()
+    client.login(username=user.username, password=PASSWORD)
+    viewer = gql(client, "{ viewer { staffShops { role shop { slug } } } }")["data"]["viewer"]
+    assert viewer["staffShops"] == [
+        {"role": "OWNER", "shop": {"slug": "beans"}},
+        {"role": "CASHIER", "shop": {"slug": "tea"}},
+    ]
+
+
+def test_a_member_works_for_no_shop():
+    customer = CustomerFactory()
+    client = Client()
+    client.login(username=customer.user.username, password=PASSWORD)
+    assert gql(client, "{ viewer { staffShops { role } } }")["data"]["viewer"]["staffShops"] == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
 from marketplace.models import StaffRole
 from referrals.models import Referral, ReferralProgram
@@ -152,3 +153,29 @@ def test_shop_fields_permissions(role, list_ok, analytics_ok):
     if not analytics_ok:
         expected = "NOT_AUTHENTICATED" if user is None else "PERMISSION_DENIED"
         assert analytics["errors"][0]["extensions"]["code"] == expected
+
+
+LOOKUP = "query($code: String!) { referralCode(code: $code) { code shop { id slug } } }"
+
+
+def test_a_shared_link_names_its_shop_to_anyone_and_never_the_member():
+    shop = referral_shop()
+    _, code = member_with_code(shop, display_name="Ann")
+    typed = code.code.lower()[:4] + "-" + code.code.lower()[4:]
+    result = gql(Client(), LOOKUP, {"code": typed})
+    assert result == {
+        "data": {"referralCode": {"code": code.code, "shop": {"id": gid("Shop", shop.pk), "slug": shop.slug}}}
+    }
+
+
+@pytest.mark.parametrize("text", ["NOSUCHCD", "X" * 40, ""])
+def test_an_unknown_code_looks_up_as_null(text):
+    member_with_code(referral_shop())
+    assert gql(Client(), LOOKUP, {"code": text}) == {"data": {"referralCode": None}}
+
+
+def test_a_code_of_a_shop_with_referrals_off_looks_up_as_null():
+    shop = referral_shop()
+    _, code = member_with_code(shop)
+    ReferralProgram.objects.filter(program__shop=shop).update(enabled=False)
+    assert gql(Client(), LOOKUP, {"code": code.code}) == {"data": {"referralCode": None}}

@@ -13,7 +13,8 @@ from loyalty.selectors import ledger_discrepancies
 from marketplace.models import Customer
 from referrals.errors import ReferralError, ReferralErrorCode
 from referrals.models import Referral, ReferralCode, ReferralStatus
-from referrals.services import code_normalise, referral_apply, referral_code_for, referrals_expire_due
+from referrals.selectors import code_normalise
+from referrals.services import referral_apply, referral_code_for, referrals_expire_due
 from tests.factories import CustomerFactory, UserFactory, shop_with_program
 from tests.referrals.helpers import T0, deliver, member_with_code, referral_shop
 
