@@ -119,7 +119,8 @@ class LoyaltyQuery:
     @strawberry.field(
         description=(
             "Points an order would earn in a shop now, with each earning rule's contribution (public: "
-            "shows what campaigns give). Null for an unknown shop or one without a program."
+            "shows what campaigns give). Null for an unknown shop, one without a program or a paused (inactive) "
+            "program."
         )
     )
     def earning_preview(

@@ -264,10 +264,22 @@ def order_event_process(*, event_id: int, broadcast: bool = True) -> OrderEventO
                 continue
             order = events[-1].order  # one instance: the status history is applied to it in turn
             program = getattr(order.shop, "program", None)
-            if program is not None and program.active:
+            if program is not None and _program_takes(program, event, order):
                 outcome = _apply(event, order, program, broadcast)
             OrderEvent.objects.filter(pk=event.pk).update(processed_at=timezone.now(), attempts=event.attempts + 1)
     return outcome
+
+
+def _program_takes(program: LoyaltyProgram, event: OrderEvent, order: Order) -> bool:
+    """Whether the program acts on the event: every event while active; while paused (inactive),
+    only returns and refunds of members' orders, so points earned before the pause still go back
+    with the goods. Nobody enrols and nothing is earned while paused."""
+    if program.active:
+        return True
+    return (
+        event.status in RETURN_STATUSES
+        and MemberAccount.objects.filter(program=program, customer_id=order.customer_id).exists()
+    )
 
 
 def _apply(event: OrderEvent, order: Order, program: LoyaltyProgram, broadcast: bool) -> OrderEventOutcome:
@@ -288,7 +300,11 @@ def _apply(event: OrderEvent, order: Order, program: LoyaltyProgram, broadcast: 
         entry = _reverse(program, account, order, event)
     change = None
     if entry is not None:
-        change = tier_evaluate(account=account, at=at, reason=f"Qualified with order {order.external_id}")
+        if event.status in RETURN_STATUSES:
+            reason = f"Order {order.external_id} {OrderStatus(event.status).label.lower()}: qualifying value fell"
+            change = tier_evaluate(account=account, at=at, reason=reason, returned=True)
+        else:
+            change = tier_evaluate(account=account, at=at, reason=f"Qualified with order {order.external_id}")
     # Higher apps (referrals) react inside this transaction without loyalty importing them.
     order_points_posted.send(
         sender=OrderEvent, order=order, account=account, event_status=event.status, at=at, broadcast=broadcast

@@ -55,8 +55,8 @@ def program_create(
 ) -> LoyaltyProgram:
     """Create the shop's program with its tiers (lowest first; the first must be at 0).
 
-    Raises ``ValueError`` for tiers that are not strictly increasing from 0 (the console
-    mutations of a later issue turn such rules into coded errors). Runs in one transaction.
+    Raises ``ValueError`` for tiers that are not strictly increasing from 0 (the console's tier
+    mutations, ``services.tier_admin``, give coded errors for these rules). Runs in one transaction.
     """
     thresholds = [tier.threshold for tier in tiers]
     if tiers and (thresholds[0] != 0 or thresholds != sorted(set(thresholds))):

@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 
 from loyalty.errors import LedgerError, LedgerErrorCode
-from loyalty.models import LoyaltyProgram, TierBasis, TierWindow
+from loyalty.models import LoyaltyProgram, MemberAccount, TierBasis, TierWindow
 from loyalty.services.editing import UNSET, PartialInput, audit_record, audit_text, camel, invalid, require_editor
 
 
@@ -48,12 +48,57 @@ _RULES = {
 }
 
 
+#: Settings that say what the members' cached qualifying values mean: they may change only while
+#: the program has no members (a switch would mix money and points, or windows, in one figure).
+_QUALIFYING_SETTINGS = ("tier_basis", "tier_window")
+
+
+def _places_ok(name: str, value: object) -> bool:
+    """Whether a decimal setting fits its column's decimal places (so nothing is rounded silently)."""
+    if not isinstance(value, Decimal):
+        return True
+    places = LoyaltyProgram._meta.get_field(name).decimal_places
+    return value == value.quantize(Decimal(1).scaleb(-places))
+
+
+def _check(name: str, value: object) -> None:
+    """Raise ``INVALID_INPUT`` on the camelCase field unless ``value`` passes the field's rule."""
+    check, message = _RULES[name]
+    try:
+        ok = check(value) and _places_ok(name, value)
+    except (TypeError, ArithmeticError):
+        ok = False
+    if not ok:
+        raise invalid(f"{camel(name)} {message}.", camel(name))
+
+
+def _check_qualifying_change(program: LoyaltyProgram, given: dict[str, object]) -> None:
+    """Refuse a change of tier basis or window once members exist; a switch to the points basis
+    needs whole-point thresholds (the rule ``tier_admin`` applies to new tiers)."""
+    changing = [name for name in _QUALIFYING_SETTINGS if name in given and given[name] != getattr(program, name)]
+    if not changing:
+        return
+    if MemberAccount.objects.filter(program=program).exists():
+        field = camel(changing[0])
+        raise invalid(
+            f"{field} cannot change once the program has members: their qualifying values are kept in the "
+            "current basis and window. Start a new program instead.",
+            field,
+        )
+    if given.get("tier_basis") == TierBasis.POINTS and any(
+        threshold != threshold.to_integral_value() for threshold in program.tiers.values_list("threshold", flat=True)
+    ):
+        raise invalid("tierBasis points needs whole-point tier thresholds; round the thresholds first.", "tierBasis")
+
+
 def program_update(
     *, user: AbstractBaseUser | AnonymousUser, shop_id: int, settings: ProgramSettings
 ) -> LoyaltyProgram:
     """Change the shop's program settings (owner or manager) and write one audit record.
 
-    Validates every given field before writing; a refusal changes nothing. Codes (on
+    Validates every given field before writing; a refusal changes nothing. Decimals must fit
+    their column (4 places for the rate, 2 for money, 6 for the point value) rather than be
+    rounded; the tier basis and window change only while the program has no members. Codes (on
     ``LedgerError``): NOT_AUTHENTICATED, PERMISSION_DENIED, NOT_FOUND (no program),
     INVALID_INPUT with the camelCase field. Changes take effect for events processed after
     commit (earnings already posted keep their points). Locks the program row.
@@ -61,17 +106,12 @@ def program_update(
     require_editor(user, shop_id=shop_id, what="program")
     given = settings.given()
     for name, value in given.items():
-        check, message = _RULES[name]
-        try:
-            ok = check(value)
-        except (TypeError, ArithmeticError):
-            ok = False
-        if not ok:
-            raise invalid(f"{camel(name)} {message}.", camel(name))
+        _check(name, value)
     with transaction.atomic(durable=True):
         program = LoyaltyProgram.objects.select_for_update().filter(shop_id=shop_id).first()
         if program is None:
             raise LedgerError(LedgerErrorCode.NOT_FOUND, "This shop runs no loyalty program.", "shopId")
+        _check_qualifying_change(program, given)
         old = {name: getattr(program, name) for name in given}
         for name, value in given.items():
             setattr(program, name, value)

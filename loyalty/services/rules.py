@@ -150,12 +150,13 @@ def earning_preview(
     """Quote an order of ``(quantity, unit price, category slug)`` lines for the shop's program.
 
     ``placed_at`` defaults to now; ``tier_id`` (one of the program's tiers) defaults to the
-    entry tier. Returns ``None`` for an unknown shop or one without a program; negative
+    entry tier. Returns ``None`` for an unknown shop, one without a program or with its program
+    paused (inactive: real orders earn nothing then either); negative
     amounts or quantities count as zero (a preview never raises for a user's typo).
     """
     from django.utils import timezone
 
-    program = LoyaltyProgram.objects.select_related("shop").filter(shop_id=shop_id).first()
+    program = LoyaltyProgram.objects.select_related("shop").filter(shop_id=shop_id, active=True).first()
     if program is None:
         return None
     tiers = list(program.tiers.all())

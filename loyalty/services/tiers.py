@@ -99,11 +99,31 @@ def account_get_or_enroll(
     return locked.get(pk=account.pk), True
 
 
-def tier_evaluate(*, account: MemberAccount, at: dt.datetime, reason: str) -> TierChange | None:
-    """Recompute the qualifying value and upgrade the account if it reached a higher tier.
+def _tier_at_window_start(account: MemberAccount, tiers: list[Tier], at: dt.datetime) -> Tier | None:
+    """The tier the account held when the qualifying window containing ``at`` began: what it
+    carried in (a requalified or kept tier), which a return in this window cannot take away.
+    The entry tier for lifetime windows and for members who joined inside the window."""
+    start, _ = window_bounds(account.program, at)
+    entry = tiers[0] if tiers else None
+    if start is None:
+        return entry
+    held = (
+        TierChange.objects.filter(account=account, created_at__lte=start)
+        .order_by("-created_at", "-id")
+        .values_list("to_tier_id", flat=True)
+        .first()
+    )
+    return next((tier for tier in tiers if tier.pk == held), entry)
 
-    Caller holds the account lock. Stores the value on ``account.qualifying_value``; never
-    downgrades (that is requalification's job). Returns the ``TierChange`` written, if any.
+
+def tier_evaluate(*, account: MemberAccount, at: dt.datetime, reason: str, returned: bool = False) -> TierChange | None:
+    """Recompute the qualifying value and move the account to the tier it now reaches.
+
+    Upgrades at once. Otherwise never downgrades (that is requalification's job), except after
+    a return (``returned``): a return undoes the upgrades its goods paid for, so the member
+    drops to the tier the remaining value reaches, but never below the tier held when the
+    current window began (docs/lifecycle.md, "Returns"). Caller holds the account lock. Stores
+    the value on ``account.qualifying_value``. Returns the ``TierChange`` written, if any.
     """
     program = account.program
     if program.tier_window == TierWindow.LIFETIME:
@@ -113,8 +133,14 @@ def tier_evaluate(*, account: MemberAccount, at: dt.datetime, reason: str) -> Ti
     tiers = program_tiers(program)
     target = tier_for_value(tiers, value)
     current = account.tier
+    down = returned and target is not None and current is not None and target.position < current.position
+    if down:
+        floor = _tier_at_window_start(account, tiers, at)
+        if floor is not None and floor.position > target.position:  # type: ignore[union-attr]
+            target = floor
+        down = target.position < current.position  # type: ignore[union-attr]
     change = None
-    if target is not None and (current is None or target.position > current.position):
+    if target is not None and (current is None or target.position > current.position or down):
         change = TierChange.objects.create(
             account=account,
             from_tier=current,

@@ -611,3 +611,39 @@ def test_random_returns_and_spending_keep_every_invariant(orders, steps):
             assert (back, qualifying_back) == (earn.points, earn.qualifying_delta)
         lines = list(order.lines.all())
         assert all(0 <= line.returned_quantity <= line.quantity for line in lines)
+
+
+# ---- the tier follows a return ----------------------------------------------------------------
+
+
+def test_a_return_undoes_the_upgrade_its_goods_paid_for():
+    shop = flat_shop()  # lifetime window: Bronze 0 / Silver 100 / Gold 250 / Platinum 500
+    customer = CustomerFactory()
+    step(shop, "A1", amount="80.00", customer=customer)
+    step(shop, "A2", amount="200.00", customer=customer, day=1)
+    assert account(customer).tier.name == "Gold"  # 280 of spend
+    step(shop, "A2", "returned", day=2)
+    member = account(customer)
+    assert (member.tier.name, member.qualifying_value) == ("Bronze", Decimal("80.00"))
+    last = member.tier_changes.latest("id")
+    assert (last.from_tier.name, last.to_tier.name, last.reason) == (
+        "Gold",
+        "Bronze",
+        "Order A2 returned: qualifying value fell",
+    )
+    assert ledger_discrepancies(account_ids=[member.pk]) == []
+
+
+def test_a_return_never_takes_the_tier_held_when_the_window_began():
+    shop = flat_shop()
+    shop.program.tier_window = "calendar_year"
+    shop.program.save(update_fields=["tier_window"])
+    customer = CustomerFactory()
+    # Gold last year (300 of spend in 2025), kept into 2026 (requalification has not run yet)
+    step(shop, "OLD", amount="300.00", customer=customer, day=-30)
+    assert account(customer).tier.name == "Gold"
+    # in January 2026 a Platinum order comes back: back to Gold, which the window began with, not lower
+    step(shop, "NEW", amount="500.00", customer=customer, day=1)
+    assert account(customer).tier.name == "Platinum"
+    step(shop, "NEW", "returned", day=2)
+    assert account(customer).tier.name == "Gold"
