@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from loyalty.models import EarningRule, LoyaltyProgram, RuleKind
+from loyalty.models import EarningRule, LoyaltyProgram, RuleKind, TierWindow
 from loyalty.services.lifecycle import points_release_due
 from loyalty.services.orders import order_event_process
 from loyalty.services.programs import program_create, standard_tiers
@@ -24,6 +24,12 @@ from marketplace.services.people import customer_ensure_login, staff_grant, user
 DEMO_MEMBER = ("demo", "demo-member-pass")
 DEMO_OWNER = ("owner", "demo-owner-pass")
 DEMO_CASHIER = ("cashier", "demo-cashier-pass")
+
+#: Every demo program: points expire a year after they become available, a welcome bonus (repeated
+#: on the membership anniversary) and a birthday bonus; Demo Coffee Roasters requalifies tiers
+#: per calendar year, the others keep them for life.
+DEMO_EXPIRY_MONTHS = 12
+DEMO_BONUSES = {"welcome_bonus_points": 50, "birthday_bonus_points": 100}
 
 #: (slug, name, currency, time zone, tier thresholds, [(days ago, goods amount), ...])
 DEMO_SHOPS = [
@@ -107,12 +113,16 @@ class Command(BaseCommand):
                 defaults={"name": name, "currency": currency, "timezone": tz, "external_id": slug, "is_demo": True},
             )
             if not LoyaltyProgram.objects.filter(shop=shop).exists():
-                program_create(
+                program = program_create(
                     shop=shop,
                     name=f"{name} Rewards",
                     tiers=standard_tiers(thresholds),
                     description="Demo program: 1 point per unit of currency, Bronze to Platinum.",
+                    expiry_months=DEMO_EXPIRY_MONTHS,
+                    tier_window=TierWindow.CALENDAR_YEAR if slug == "demo-coffee" else TierWindow.LIFETIME,
                 )
+                # Bonuses and expiry give the scheduler's jobs something to do in the demo.
+                LoyaltyProgram.objects.filter(pk=program.pk).update(**DEMO_BONUSES)
             staff_grant(user=owner, shop=shop, role=StaffRole.OWNER)
             staff_grant(user=cashier, shop=shop, role=StaffRole.CASHIER)
             self._campaigns(shop, owner)
