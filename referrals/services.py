@@ -221,7 +221,10 @@ def _bonus_expiry(program: LoyaltyProgram, at: dt.datetime) -> dt.datetime | Non
 
 
 def _lock_pair(referral: Referral, account: MemberAccount) -> tuple[MemberAccount, MemberAccount]:
-    """Lock the referrer's and the referee's accounts in primary-key order: ``(referrer, referee)``."""
+    """Lock the referrer's account beside the referee's, which the order worker already holds:
+    ``(referrer, referee)``. The referee's lock comes first whatever the ids, so two members who
+    referred each other and whose first orders are processed at the same moment can deadlock;
+    PostgreSQL aborts one and the worker retries it (docs/referrals.md)."""
     referrer_id = referral.code.account_id
     locked = {a.pk: a for a in account_lock(account_ids=[referrer_id, account.pk])}
     # the referee stays the worker's own (already locked) instance so its cached balances stay in step

@@ -98,7 +98,12 @@ class ReferralSettings:
 class ReferralAnalytics:
     """What referrals brought."""
 
-    codes_shared: int = strawberry.field(description="Referral codes members have.")
+    codes_shared: int = strawberry.field(
+        description=(
+            "Referral codes issued to members. A code is issued when the member first opens their referrals "
+            "(or staff open the member); where it is then shared is not tracked."
+        )
+    )
     applied: int = strawberry.field(description="Codes applied by friends (referrals of every status).")
     completed: int = strawberry.field(description="Referrals completed by a qualifying order.")
     expired: int = strawberry.field(description="Referrals that expired open.")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from loyalty.models import PointsEntry
 from marketplace.models import StaffRole
 from referrals.models import Referral, ReferralProgram
 from tests.api.graphql import gid, gql, login
-from tests.factories import CustomerFactory, staff
+from tests.factories import CustomerFactory, ShopFactory, staff
 from tests.referrals.helpers import deliver, member_with_code, referral_shop
 
 pytestmark = [pytest.mark.django_db]
@@ -179,3 +180,91 @@ def test_a_code_of_a_shop_with_referrals_off_looks_up_as_null():
     _, code = member_with_code(shop)
     ReferralProgram.objects.filter(program__shop=shop).update(enabled=False)
     assert gql(Client(), LOOKUP, {"code": code.code}) == {"data": {"referralCode": None}}
+
+
+# ---- permission matrix: every referral field and mutation x every kind of caller ------------
+
+CALLERS = ["anonymous", "member", "friend", "cashier", "manager", "owner", "other shop's owner", "staff-only user"]
+VIEWER_REFERRALS = "{ viewer { referrals { pointsEarned codes { code } } } }"
+
+
+def _caller(kind, shop, referrer):
+    other = referral_shop()
+    return {
+        "anonymous": None,
+        "member": referrer.customer.user,
+        "friend": CustomerFactory().user,
+        "cashier": staff(shop, StaffRole.CASHIER),
+        "manager": staff(shop, StaffRole.MANAGER),
+        "owner": staff(shop, StaffRole.OWNER),
+        "other shop's owner": staff(other, StaffRole.OWNER),
+        "staff-only user": staff(other, StaffRole.CASHIER),
+    }[kind]
+
+
+def _snapshot(shop):
+    settings = ReferralProgram.objects.filter(program=shop.program).values().get()
+    return settings, list(Referral.objects.values()), PointsEntry.objects.count()
+
+
+@pytest.mark.parametrize("kind", CALLERS)
+def test_permission_matrix(kind):
+    """Who may do what; every refusal is coded (never a silent null) and changes nothing."""
+    shop = referral_shop()
+    referrer, code = member_with_code(shop)
+    user = _caller(kind, shop, referrer)
+    client = login(user)
+    anonymous = user is None
+    staff_of_shop = kind in ("cashier", "manager", "owner")
+    editor = kind in ("manager", "owner")
+    before = _snapshot(shop)
+
+    # referralSettingsUpdate: the shop's owner and manager only
+    result = gql(client, SETTINGS, {"shopId": gid("Shop", shop.pk), "input": {"referrerBonusPoints": 9}})
+    errors = [e["code"] for e in result["data"]["referralSettingsUpdate"]["errors"]]
+    assert errors == ([] if editor else ["NOT_AUTHENTICATED" if anonymous else "PERMISSION_DENIED"])
+    if not editor:
+        assert _snapshot(shop) == before
+
+    # shop.referrals: any staff role of the shop; shop.referralAnalytics: owner and manager
+    denied = "NOT_AUTHENTICATED" if anonymous else "PERMISSION_DENIED"
+    listed = gql(client, SHOP_LIST, {"slug": shop.slug})
+    assert ("errors" not in listed) == staff_of_shop
+    if not staff_of_shop:
+        assert listed["errors"][0]["extensions"]["code"] == denied
+    analytics = gql(client, SHOP_ANALYTICS, {"slug": shop.slug})
+    assert ("errors" not in analytics) == editor
+    if not editor:
+        assert analytics["errors"][0]["extensions"]["code"] == denied
+
+    # viewer.referrals: the logged-in member's own codes; empty for a staff-only login
+    viewer = gql(client, VIEWER_REFERRALS)
+    if anonymous:
+        assert viewer["errors"][0]["extensions"]["code"] == "NOT_AUTHENTICATED"
+    elif kind == "member":
+        assert viewer["data"]["viewer"]["referrals"]["codes"] == [{"code": code.code}]
+    else:
+        assert viewer["data"]["viewer"]["referrals"]["codes"] == []
+
+    # referralApply: customers only (a friend succeeds; the member's own code is refused)
+    before = _snapshot(shop)
+    applied = gql(client, APPLY, {"shopId": gid("Shop", shop.pk), "code": code.code})["data"]["referralApply"]
+    expected = {
+        "anonymous": ["NOT_AUTHENTICATED"],
+        "member": ["OWN_CODE"],
+        "friend": [],
+    }.get(kind, ["NOT_A_CUSTOMER"])
+    assert [e["code"] for e in applied["errors"]] == expected
+    if expected:
+        assert applied["referral"] is None
+        assert _snapshot(shop) == before
+    else:
+        assert applied["referral"]["status"] == "OPEN"
+
+
+def test_settings_update_for_a_shop_without_a_program_is_not_found():
+    shop = ShopFactory()
+    owner = staff(shop)
+    result = gql(login(owner), SETTINGS, {"shopId": gid("Shop", shop.pk), "input": {"enabled": True}})
+    assert result["data"]["referralSettingsUpdate"]["errors"] == [{"code": "NOT_FOUND", "field": "shopId"}]
+    assert not ReferralProgram.objects.filter(program__shop=shop).exists()

@@ -10,12 +10,14 @@ from django.core.management import call_command
 
 from loyalty.models import EntryKind, MemberAccount, PointsEntry
 from loyalty.selectors import ledger_discrepancies
+from loyalty.services.orders import order_event_process
 from marketplace.models import Customer
+from marketplace.services.orders import order_event_record
 from referrals.errors import ReferralError, ReferralErrorCode
 from referrals.models import Referral, ReferralCode, ReferralStatus
 from referrals.selectors import code_normalise
 from referrals.services import referral_apply, referral_code_for, referrals_expire_due
-from tests.factories import CustomerFactory, UserFactory, shop_with_program
+from tests.factories import CustomerFactory, UserFactory, order_input, shop_with_program
 from tests.referrals.helpers import T0, deliver, member_with_code, referral_shop
 
 pytestmark = [pytest.mark.django_db]
@@ -127,13 +129,14 @@ def test_duplicate_delivery_message_completes_once():
     assert PointsEntry.objects.filter(kind=EntryKind.BONUS).count() == 2
 
 
-def test_return_inside_window_reverses_both_bonuses():
+@pytest.mark.parametrize("status", ["returned", "refunded"])
+def test_return_inside_window_reverses_both_bonuses(status):
     shop = referral_shop()
     referrer, code = member_with_code(shop)
     friend = CustomerFactory()
     referral_apply(user=friend.user, shop_id=shop.pk, code=code.code, now=T0)
     deliver(shop, friend, "F1", at=T0 + dt.timedelta(days=3))
-    deliver(shop, friend, "F1", at=T0 + dt.timedelta(days=5), status="returned")
+    deliver(shop, friend, "F1", at=T0 + dt.timedelta(days=5), status=status)
     referral = Referral.objects.get()
     assert referral.status == ReferralStatus.REVERSED
     assert _balances(referrer.pk) == (0, 0)
@@ -141,6 +144,42 @@ def test_return_inside_window_reverses_both_bonuses():
     reversals = PointsEntry.objects.filter(kind=EntryKind.REVERSE, source_type="referral")
     assert sorted(e.points for e in reversals) == [-100, -50]
     assert all("Referral bonus reversed" in e.reason for e in reversals)
+    assert ledger_discrepancies() == []
+
+
+def test_a_partial_return_keeps_both_bonuses_and_a_later_full_return_reverses_them_once():
+    shop = referral_shop()
+    referrer, code = member_with_code(shop)
+    friend = CustomerFactory()
+    referral_apply(user=friend.user, shop_id=shop.pk, code=code.code, now=T0)
+    event = order_event_record(
+        data=order_input(shop, "F1", customer=friend, at=T0 + dt.timedelta(days=3), items=((1, "20.00"), (1, "10.00"))),
+        idempotency_key="F1:delivered",
+        actor=None,
+    ).event
+    order_event_process(event_id=event.pk, broadcast=False)
+    assert Referral.objects.get().status == ReferralStatus.COMPLETED
+    partial = order_event_record(
+        data=order_input(
+            shop, "F1", "partially_returned", at=T0 + dt.timedelta(days=4), lines=False, returned=((2, 1),)
+        ),
+        idempotency_key="F1:partial",
+        actor=None,
+    ).event
+    order_event_process(event_id=partial.pk, broadcast=False)
+    # the friend kept most of the order: the referral stands
+    assert Referral.objects.get().status == ReferralStatus.COMPLETED
+    assert _balances(referrer.pk)[0] == 100
+    for day, status in ((5, "returned"), (6, "refunded")):  # a refund after the return takes nothing more
+        later = order_event_record(
+            data=order_input(shop, "F1", status, at=T0 + dt.timedelta(days=day), lines=False),
+            idempotency_key=f"F1:{status}",
+            actor=None,
+        ).event
+        order_event_process(event_id=later.pk, broadcast=False)
+    assert Referral.objects.get().status == ReferralStatus.REVERSED
+    reversals = PointsEntry.objects.filter(kind=EntryKind.REVERSE, source_type="referral")
+    assert sorted(e.points for e in reversals) == [-100, -50]
     assert ledger_discrepancies() == []
 
 
