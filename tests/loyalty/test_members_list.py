@@ -93,3 +93,35 @@ def test_members_page_has_a_fixed_query_count(shop_and_members, django_assert_nu
     with django_assert_num_queries(5):
         body = gql(client, MEMBERS, {"slug": shop.slug, "order": "-joined", "first": 50})
     assert len(body["data"]["shop"]["members"]["edges"]) == 4
+
+
+PAGE = """query($slug: String!, $order: String!, $after: String) {
+  shop(slug: $slug) { members(orderBy: $order, first: 2, after: $after) {
+    edges { node { pointsAvailable } } pageInfo { hasNextPage endCursor } } } }"""
+
+
+@pytest.mark.parametrize(
+    ("order", "expected"),
+    [("-lifetime", [600, 300, 150, 50]), ("last_activity", [50, 150, 300, 600]), ("-joined", [600, 300, 150, 50])],
+)
+def test_cursor_pages_follow_on_in_order_without_gaps_or_repeats(shop_and_members, order, expected):
+    shop = shop_and_members
+    client = login(staff(shop))
+    seen, after = [], None
+    for _ in range(3):
+        page = gql(client, PAGE, {"slug": shop.slug, "order": order, "after": after})["data"]["shop"]["members"]
+        seen += [edge["node"]["pointsAvailable"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen == expected
+
+
+def test_last_activity_after_filter(shop_and_members):
+    shop = shop_and_members
+    body = gql(
+        login(staff(shop)),
+        MEMBERS,
+        {"slug": shop.slug, "filter": {"lastActivityAfter": "2026-01-03T00:00:00+00:00"}, "order": "-joined"},
+    )
+    assert _names(body) == [600, 300]
