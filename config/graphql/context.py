@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from config.graphql.errors import not_authenticated, permission_denied
 from marketplace.models import StaffRole
-from marketplace.selectors import staff_role
+from marketplace.selectors import staff_role, staff_shop_ids
 
 
 def request_of(info: Info) -> Any:
@@ -48,6 +48,16 @@ class ViewerIdentity:
     customer_id: int | None
     display_name: str
     email: str
+
+
+def staff_shop_ids_of_caller(info: Info) -> frozenset[int]:
+    """Ids of the shops the caller works for, read once per operation and kept on its context
+    (one query the first time, none after): for fields that show staff-only details row by row."""
+    context = info.context
+    store = context if isinstance(context, dict) else vars(context)
+    if "_patron_staff_shop_ids" not in store:
+        store["_patron_staff_shop_ids"] = frozenset(staff_shop_ids(user=current_user(info)))
+    return store["_patron_staff_shop_ids"]
 
 
 def require_shop_role(

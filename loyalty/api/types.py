@@ -21,7 +21,7 @@ from strawberry import relay
 from strawberry.types import Info
 from strawberry_django.relay import DjangoListConnection
 
-from config.graphql.context import current_user, require_shop_role
+from config.graphql.context import current_user, require_shop_role, staff_shop_ids_of_caller
 from config.graphql.errors import domain_error
 from config.graphql.ids import decode_global_id
 from loyalty import models
@@ -482,6 +482,22 @@ class PointsEntry(relay.Node):
         description="For a reversal: points it should have taken but the member had already spent (written off)."
     )
     created_at: dt.datetime = strawberry_django.field(description="When the movement took effect.")
+
+    @strawberry_django.field(
+        description=(
+            "Username of the staff member who made this adjustment. Only the shop's staff see it: null for "
+            "members, for everyone else and for entries no staff member made."
+        ),
+        select_related=["staff_user", "account__program"],
+    )
+    def adjusted_by(self, info: Info) -> str | None:
+        """The acting staff member, for the shop's staff only (one query per operation for the role check)."""
+        entry = cast(models.PointsEntry, self)
+        if entry.staff_user_id is None:
+            return None
+        if entry.account.program.shop_id not in staff_shop_ids_of_caller(info):
+            return None
+        return entry.staff_user.get_username()
 
     @strawberry_django.field(description="Earning rules that added points to this entry (earnings only).")
     def applied_rules(self) -> list[AppliedRule]:

@@ -119,3 +119,20 @@ def test_only_owners_and_managers_of_the_shop_adjust(caller, code):
     payload = gql(login(user), ADJUST, {"input": target, "key": "k"})["data"]["pointsAdjust"]
     assert [e["code"] for e in payload["errors"]] == [code]
     assert _state() == before
+
+
+def test_the_shops_staff_see_who_adjusted_and_nobody_else_does():
+    shop, member, account = _setup()
+    owner = staff(shop, StaffRole.OWNER)
+    gql(login(owner), ADJUST, {"input": _input(account, 25), "key": "who"})
+    detail = """query($slug: String!, $id: ID!) { shop(slug: $slug) { member(id: $id) {
+      entries(first: 5) { edges { node { kind adjustedBy } } } } } }"""
+    variables = {"slug": shop.slug, "id": str(relay.GlobalID("MemberAccount", str(account.pk)))}
+    cashier_view = gql(login(staff(shop, StaffRole.CASHIER)), detail, variables)["data"]["shop"]["member"]
+    rows = [edge["node"] for edge in cashier_view["entries"]["edges"]]
+    assert {"kind": "ADJUST", "adjustedBy": owner.username} in rows
+    assert all(row["adjustedBy"] is None for row in rows if row["kind"] != "ADJUST")
+    mine = "{ viewer { accounts { edges { node { entries(first: 5) { edges { node { kind adjustedBy } } } } } } } }"
+    own = gql(login(member.user), mine)["data"]["viewer"]["accounts"]["edges"][0]["node"]["entries"]["edges"]
+    assert [row["node"]["adjustedBy"] for row in own] == [None] * len(own)  # the member never sees staff names
+    assert "ADJUST" in [row["node"]["kind"] for row in own]
