@@ -516,11 +516,29 @@ def test_actors_are_scheduled_and_run():
     from dramatiq_crontab import scheduler
 
     from loyalty import tasks
+    from referrals import tasks as referral_tasks
+    from rewards import tasks as reward_tasks
 
     names = {job.name for job in scheduler.get_jobs()}
-    assert {"points_release_task", "points_expire_task", "tiers_requalify_task"} <= names
-    tasks.points_expire_task.fn()
-    tasks.tiers_requalify_task.fn()
+    assert {
+        "outbox_sweep_task",
+        "points_release_task",
+        "points_expire_task",
+        "tiers_requalify_task",
+        "occasions_bonus_task",
+        "referrals_expire_task",
+        "redemptions_expire_task",
+    } <= names
+    for actor in (
+        tasks.outbox_sweep_task,
+        tasks.points_release_task,
+        tasks.points_expire_task,
+        tasks.tiers_requalify_task,
+        tasks.occasions_bonus_task,
+        referral_tasks.referrals_expire_task,
+        reward_tasks.redemptions_expire_task,
+    ):
+        actor.fn()  # each periodic job runs as scheduled, with nothing due
 
 
 def test_release_expiry_and_requalification_reach_the_member_and_the_shop_live(django_capture_on_commit_callbacks):
