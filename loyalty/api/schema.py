@@ -66,6 +66,27 @@ class ViewerLoyaltyPart:
             return models.MemberAccount.objects.none()  # type: ignore[return-value]
         return models.MemberAccount.objects.filter(customer_id=customer_id).order_by("enrolled_at", "pk")  # type: ignore[return-value]
 
+    @strawberry.field(
+        description=(
+            "One of the member's own accounts by its global id (the account page); null when the id is not one "
+            "of the viewer's accounts, so another member's account never shows."
+        )
+    )
+    def account(
+        self, id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the member account.")]
+    ) -> MEMBER_ACCOUNT | None:
+        """The account, if it belongs to the viewer's customer record (one query)."""
+        customer_id = cast(ViewerIdentity, self).customer_id
+        account_id = decode_global_id(id, "MemberAccount")
+        if customer_id is None or account_id is None:
+            return None
+        return cast(
+            MEMBER_ACCOUNT,
+            models.MemberAccount.objects.select_related("program__shop", "tier")
+            .filter(pk=account_id, customer_id=customer_id)
+            .first(),
+        )
+
 
 @strawberry.input(name="OrderLineInput", description="One order line: quantity x unit price in the shop's currency.")
 class OrderLineInputType:

@@ -222,10 +222,15 @@ class ViewerRewardsPart:
     def redemptions(
         self,
         status: Annotated[RedemptionStatus | None, strawberry.argument(description="Only this status.")] = None,
+        shop_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only this shop's (its global id).")
+        ] = None,
     ) -> list[models.Redemption]:
         """Redemptions of the viewer's customer record (none for a staff-only login)."""
         customer_id = cast(ViewerIdentity, self).customer_id
         redemptions = models.Redemption.objects.filter(account__customer_id=customer_id or 0)
         if status is not None:
             redemptions = redemptions.filter(status=status)
+        if shop_id is not None:
+            redemptions = redemptions.filter(account__program__shop_id=decode_global_id(shop_id, "Shop") or 0)
         return redemptions  # type: ignore[return-value]

@@ -7,9 +7,10 @@ import datetime as dt
 import pytest
 from django.test import Client
 
+from loyalty.models import MemberAccount
 from loyalty.services.orders import order_event_process
 from marketplace.services.orders import order_event_record
-from tests.api.graphql import gql
+from tests.api.graphql import gid, gql
 from tests.factories import PASSWORD, CustomerFactory, order_input, shop_with_program
 
 pytestmark = pytest.mark.django_db
@@ -102,3 +103,24 @@ def test_viewer_refuses_anonymous_with_a_code():
     body = gql(Client(), "{ viewer { displayName } }")
     assert body["data"] is None
     assert body["errors"][0]["extensions"]["code"] == "NOT_AUTHENTICATED"
+
+
+ACCOUNT = """query($id: ID!) { viewer { account(id: $id) { pointsPending shop { slug } } } }"""
+
+
+def test_a_member_reads_one_own_account_by_id_and_never_anothers():
+    shop = shop_with_program(slug="beans")
+    mine, theirs = CustomerFactory(), CustomerFactory()
+    for customer, order_id in ((mine, "M1"), (theirs, "T1")):
+        event = order_event_record(
+            data=order_input(shop, order_id, customer=customer, amount="42.00"), idempotency_key=order_id, actor=None
+        ).event
+        order_event_process(event_id=event.pk, broadcast=False)
+    client = Client()
+    client.login(username=mine.user.username, password=PASSWORD)
+    own_id = gql(client, "{ viewer { accounts { edges { node { id } } } } }")["data"]["viewer"]["accounts"]["edges"][0]
+    own = gql(client, ACCOUNT, {"id": own_id["node"]["id"]})["data"]["viewer"]["account"]
+    assert own == {"pointsPending": 42, "shop": {"slug": "beans"}}
+    other = MemberAccount.objects.get(customer=theirs)
+    for foreign in (gid("MemberAccount", other.pk), gid("Shop", shop.pk), "garbage"):
+        assert gql(client, ACCOUNT, {"id": foreign}) == {"data": {"viewer": {"account": None}}}

@@ -52,6 +52,12 @@ def test_member_redeems_in_two_shops_and_sees_all_codes_in_one_list():
         (books.slug, "Bookmark", "ISSUED"),
     }
     assert {n["code"] for n in listed} == {first["redemption"]["code"], second["redemption"]["code"]}
+    # one shop's codes (the account page): the filter by shop
+    one_shop = "query($shop: ID!) { viewer { redemptions(first: 10, shopId: $shop) { edges { node { code } } } } }"
+    only_books = gql(client, one_shop, {"shop": gid("Shop", books.pk)})["data"]["viewer"]["redemptions"]["edges"]
+    assert [edge["node"]["code"] for edge in only_books] == [second["redemption"]["code"]]
+    nowhere = gql(client, one_shop, {"shop": "not-an-id"})["data"]["viewer"]["redemptions"]["edges"]
+    assert nowhere == []
 
 
 def test_account_rewards_say_what_is_affordable_and_why_not():
