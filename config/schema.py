@@ -22,13 +22,13 @@ from loyalty.api.rules import EarningRuleMutation
 from loyalty.api.schema import LoyaltyMutation, LoyaltyQuery, LoyaltySubscription
 from loyalty.api.tiers import TierMutation
 from marketplace.api.profile import ProfileMutation
-from marketplace.api.schema import MarketplaceMutation
+from marketplace.api.schema import MarketplaceMutation, MarketplaceQuery
 from referrals.api.schema import ReferralsMutation, ReferralsQuery
 from rewards.api.schema import RewardsMutation
 
 
 @strawberry.type(description="Everything that can be read: the member view (viewer) and the public shops.")
-class Query(LoyaltyQuery, ReferralsQuery):
+class Query(LoyaltyQuery, MarketplaceQuery, ReferralsQuery):
     """Root query, merged from the apps' query types."""
 
 

@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Q
 
-from marketplace.models import Customer, StaffMembership, StaffRole
+from marketplace.models import Category, Customer, StaffMembership, StaffRole
+
+#: Most categories one ``categories`` call lists.
+CATEGORIES_LIMIT = 200
+
+
+def categories_listed(*, search: str | None = None) -> list[Category]:
+    """Categories by name (at most ``CATEGORIES_LIMIT``), optionally those whose name or slug
+    contains ``search`` (case-insensitive; over-long search text is cut to 100 characters)."""
+    rows = Category.objects.order_by("name", "slug")
+    if search:
+        text = search.strip()[:100]
+        rows = rows.filter(Q(name__icontains=text) | Q(slug__icontains=text))
+    return list(rows[:CATEGORIES_LIMIT])
 
 
 def staff_role(*, user: AbstractBaseUser | AnonymousUser | None, shop_id: int) -> StaffRole | None:

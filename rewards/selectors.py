@@ -83,6 +83,15 @@ def catalogue(*, program_id: int, now: dt.datetime) -> QuerySet[Reward]:
     )
 
 
+def catalogue_managed(*, program_id: int, status: str | None = None) -> QuerySet[Reward]:
+    """Every reward of a program for its editors, archived and out-of-window ones included
+    (optionally one ``status``), in display order."""
+    rewards = Reward.objects.filter(program_id=program_id)
+    if status is not None:
+        rewards = rewards.filter(status=status)
+    return rewards.select_related("min_tier", "program__shop").order_by("sort_order", "points_cost", "pk")
+
+
 def rewards_for_account(*, account: MemberAccount, now: dt.datetime) -> list[tuple[Reward, RewardError | None]]:
     """Every catalogue reward of the account's program with why it is unavailable (``None`` = redeemable).
 

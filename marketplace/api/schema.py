@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 import strawberry
+import strawberry_django
 from strawberry.types import Info
 
 from config.graphql.context import request_of
+from marketplace import models as mp
 from marketplace.errors import AuthError as AuthDomainError
 from marketplace.errors import AuthErrorCode as AuthDomainErrorCode
-from marketplace.selectors import staff_shop_ids
+from marketplace.selectors import categories_listed, staff_shop_ids
 from marketplace.services.auth import session_login, session_logout
 
 AuthErrorCode = strawberry.enum(AuthDomainErrorCode, name="AuthErrorCode", description="Why a login was refused.")
@@ -47,6 +49,34 @@ class LogoutPayload:
     """Always succeeds."""
 
     ok: bool = strawberry.field(description="True once the session has ended.")
+
+
+@strawberry_django.type(mp.Category, description="A product category shared by the marketplace's shops.")
+class Category:
+    """A category earning rules can name (by slug)."""
+
+    name: str = strawberry_django.field(description="Display name.")
+    slug: str = strawberry_django.field(description="Stable slug; earning rules and order lines name it.")
+
+
+@strawberry.type
+class MarketplaceQuery:
+    """Public reads of the marketplace."""
+
+    @strawberry_django.field(
+        description=(
+            "The marketplace's product categories by name (public), at most 200; `search` narrows by name or "
+            "slug. Earning rules name categories by slug."
+        )
+    )
+    def categories(
+        self,
+        search: Annotated[
+            str | None, strawberry.argument(description="Part of the name or slug, case-insensitive.")
+        ] = None,
+    ) -> list[Category]:
+        """Call ``categories_listed``."""
+        return cast(list[Category], categories_listed(search=search))
 
 
 @strawberry.type

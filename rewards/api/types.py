@@ -19,11 +19,12 @@ from config.graphql.ids import decode_global_id
 from loyalty import models as loyalty_models
 from loyalty.api.types import MEMBER_ACCOUNT, SHOP, Tier
 from marketplace import models as mp
+from marketplace.models import StaffRole
 from marketplace.selectors import customer_for_user
 from rewards import models
 from rewards.codes import code_display
 from rewards.errors import RewardErrorCode as DomainRewardErrorCode
-from rewards.selectors import catalogue, rewards_for_account
+from rewards.selectors import catalogue, catalogue_managed, rewards_for_account
 
 RewardKind = strawberry.enum(models.RewardKind, name="RewardKind", description="What a reward gives.")
 RewardStatus = strawberry.enum(models.RewardStatus, name="RewardStatus", description="Active or archived.")
@@ -179,6 +180,30 @@ class ShopRewardsPart(relay.Node):
             return [] if affordable else cast(list[Reward], listed)
         redeemable = {item.reward.pk for item in _account_rewards(account) if item.affordable}
         return cast(list[Reward], [reward for reward in listed if (reward.pk in redeemable) == affordable])
+
+    @strawberry_django.field(
+        description=(
+            "The whole catalogue for the shop's owner and manager, to edit: archived and future or past-dated "
+            "rewards included, in display order. Errors: NOT_AUTHENTICATED, PERMISSION_DENIED."
+        )
+    )
+    def reward_catalogue(
+        self,
+        info: Info,
+        status: Annotated[RewardStatus | None, strawberry.argument(description="Only this status.")] = None,
+    ) -> list[Reward]:
+        """Every reward of the shop's program, for its editors."""
+        shop = cast(mp.Shop, self)
+        require_shop_role(
+            info,
+            shop_id=shop.pk,
+            message="Only the shop's owner or manager can see the whole catalogue.",
+            roles=(StaffRole.OWNER, StaffRole.MANAGER),
+        )
+        program = getattr(shop, "program", None)
+        if program is None:
+            return []
+        return cast(list[Reward], list(catalogue_managed(program_id=program.pk, status=status)))
 
     @strawberry_django.connection(
         DjangoListConnection[Redemption],

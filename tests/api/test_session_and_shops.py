@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from marketplace.models import StaffRole
+from marketplace.models import Category, StaffRole
 from marketplace.services.auth import LOGIN_RATE_PER_USERNAME
 from tests.api.graphql import gql
 from tests.factories import PASSWORD, CustomerFactory, shop_with_program, staff
@@ -122,3 +122,17 @@ def test_a_member_works_for_no_shop():
     client = Client()
     client.login(username=customer.user.username, password=PASSWORD)
     assert gql(client, "{ viewer { staffShops { role } } }")["data"]["viewer"]["staffShops"] == []
+
+
+def test_categories_are_public_by_name_and_searchable():
+    Category.objects.create(name="Coffee beans", slug="beans")
+    Category.objects.create(name="Books", slug="books")
+    Category.objects.create(name="Tea", slug="tea-leaves")
+    query = "query($q: String) { categories(search: $q) { name slug } }"
+    assert gql(Client(), query)["data"]["categories"] == [
+        {"name": "Books", "slug": "books"},
+        {"name": "Coffee beans", "slug": "beans"},
+        {"name": "Tea", "slug": "tea-leaves"},
+    ]
+    assert [c["slug"] for c in gql(Client(), query, {"q": "LEAVES"})["data"]["categories"]] == ["tea-leaves"]
+    assert gql(Client(), query, {"q": "x" * 500})["data"]["categories"] == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.test import Client
 
@@ -324,3 +326,25 @@ def test_codes_list_and_account_catalogue_have_fixed_query_counts(shops, django_
     with django_assert_num_queries(5):
         body = gql(client, account_page)
     assert len(body["data"]["viewer"]["accounts"]["edges"][0]["node"]["rewards"]) == 3
+
+
+def test_the_whole_catalogue_is_for_the_shops_owner_and_manager():
+    shop = points_shop()
+    live, archived = reward(shop, name="Mug"), reward(shop, name="Old mug")
+    Reward.objects.filter(pk=archived.pk).update(status="archived")
+    future = reward(shop, name="Next season")
+    Reward.objects.filter(pk=future.pk).update(valid_from=dt.datetime(2099, 1, 1, tzinfo=dt.UTC))
+    query = "query($s: String!, $st: RewardStatus) { shop(slug: $s) { rewardCatalogue(status: $st) { name } } }"
+    for role in (StaffRole.OWNER, StaffRole.MANAGER):
+        editor = login(staff(shop, role))
+        names = [r["name"] for r in gql(editor, query, {"s": shop.slug})["data"]["shop"]["rewardCatalogue"]]
+        assert sorted(names) == ["Mug", "Next season", "Old mug"]
+        only = gql(editor, query, {"s": shop.slug, "st": "ARCHIVED"})["data"]["shop"]["rewardCatalogue"]
+        assert only == [{"name": "Old mug"}]
+    assert live.name == "Mug"
+    member = member_with_points(shop)
+    for outsider in (staff(shop, StaffRole.CASHIER), member.user, staff(points_shop()), None):
+        body = gql(login(outsider), query, {"s": shop.slug})
+        expected = "NOT_AUTHENTICATED" if outsider is None else "PERMISSION_DENIED"
+        assert body["errors"][0]["extensions"]["code"] == expected
+        assert body["data"] is None or body["data"]["shop"] is None
