@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Case, IntegerField, Max, Prefetch, Q, Sum, Value, When
+from django.db.models import Case, IntegerField, Max, Prefetch, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
 from loyalty.models import MemberAccount, PointsEntry, PointsLot, Tier, TierWindow
@@ -160,6 +160,16 @@ def ledger_discrepancies(*, account_ids: list[int] | None = None) -> list[Discre
                 )
             )
     return found
+
+
+def shop_entries(*, shop_id: int) -> QuerySet[PointsEntry]:
+    """The ledger entries of every account of the shop's program, newest first (by business time,
+    then id), with account, customer and order joined for a feed."""
+    return (
+        PointsEntry.objects.filter(account__program__shop_id=shop_id)
+        .select_related("account__customer", "account__program__shop", "order")
+        .order_by("-created_at", "-id")
+    )
 
 
 def member_detail(*, shop_id: int, account_id: int) -> MemberAccount | None:

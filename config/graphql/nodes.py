@@ -13,7 +13,7 @@ import strawberry_django
 
 from loyalty import models as loyalty_models
 from loyalty.api.schema import ViewerLoyaltyPart
-from loyalty.api.types import AccountLoyaltyPart, ShopLoyaltyPart
+from loyalty.api.types import AccountLoyaltyPart, ShopActivityPart, ShopLoyaltyPart
 from marketplace import models as mp
 from marketplace.api.profile import ViewerMarketplacePart
 from referrals.api.types import AccountReferralsPart, ShopReferralsPart, ViewerReferralsPart
@@ -21,7 +21,7 @@ from rewards.api.types import AccountRewardsPart, ShopRewardsPart, ViewerRewards
 
 
 @strawberry_django.type(mp.Shop, name="Shop", description="A shop of the marketplace with its loyalty program.")
-class Shop(ShopReferralsPart, ShopRewardsPart, ShopLoyaltyPart):
+class Shop(ShopReferralsPart, ShopRewardsPart, ShopActivityPart, ShopLoyaltyPart):
     """A shop: its public face, program and catalogue."""
 
 

@@ -34,6 +34,7 @@ from loyalty.selectors import (
     member_detail,
     open_lots_prefetch,
     pending_releases,
+    shop_entries,
     tier_progress,
 )
 from loyalty.services.tier_admin import TierPlacement, tier_preview
@@ -482,6 +483,7 @@ class PointsEntry(relay.Node):
         description="For a reversal: points it should have taken but the member had already spent (written off)."
     )
     created_at: dt.datetime = strawberry_django.field(description="When the movement took effect.")
+    account: MEMBER_ACCOUNT = strawberry_django.field(description="The member account the points moved on.")
 
     @strawberry_django.field(
         description=(
@@ -523,6 +525,25 @@ class PointsEntry(relay.Node):
             id=entry.source_id,
             order_external_id=entry.order.external_id if entry.order_id else None,
         )
+
+
+@strawberry_django.type(mp.Shop, name="ShopActivityPart", description="Activity part of Shop (not in the schema).")
+class ShopActivityPart(relay.Node):
+    """The shop's ledger history for its staff; defined after ``PointsEntry``, which it lists."""
+
+    @strawberry_django.connection(
+        DjangoListConnection[PointsEntry],
+        description=(
+            "The shop's newest ledger entries across its members, newest first (any staff role of the shop): "
+            "the history behind the live activity feed (shopActivity), to fill it on load or after a reconnect. "
+            "Errors: NOT_AUTHENTICATED, PERMISSION_DENIED."
+        ),
+    )
+    def activity(self, info: Info) -> list[models.PointsEntry]:
+        """Check the caller's role, then page through ``shop_entries``."""
+        shop = cast(mp.Shop, self)
+        require_shop_role(info, shop_id=shop.pk, message="Only the shop's staff can see its activity.")
+        return shop_entries(shop_id=shop.pk)  # type: ignore[return-value]
 
 
 @strawberry.type(description="Where a member stands towards the next tier.")
