@@ -1,0 +1,187 @@
+import { useRef, useState } from 'react';
+import { Button, Group, Paper, Stack, Text, TextInput, Title } from '@mantine/core';
+import { useTranslation } from 'react-i18next';
+import { useParams } from 'react-router-dom';
+import { useMutation } from 'urql';
+import { graphql } from '../gql';
+import type { RewardErrorCode, TillRedemptionFieldsFragment } from '../gql/graphql';
+import { EmptyState } from '../components/EmptyState';
+import { combinedErrorMessage, errorMessage, graphQLErrorCode } from '../lib/errors';
+import { useSession } from '../lib/session';
+import { TillResult } from './TillResult';
+import { stateOfError, type TillState } from './tillState';
+
+// The fragment is picked up by codegen and spread into the two mutations below.
+graphql(`
+  fragment TillRedemptionFields on Redemption {
+    ...RedemptionFields
+    account {
+      id
+      member {
+        displayName
+      }
+      tier {
+        ...TierBadgeFields
+      }
+    }
+  }
+`);
+
+const RedemptionValidateDocument = graphql(`
+  mutation RedemptionValidate($input: RedemptionCodeInput!) {
+    redemptionValidate(input: $input) {
+      redemption {
+        ...TillRedemptionFields
+      }
+      errors {
+        field
+        code
+        message
+      }
+    }
+  }
+`);
+
+const RedemptionConsumeDocument = graphql(`
+  mutation RedemptionConsume($input: RedemptionCodeInput!) {
+    redemptionConsume(input: $input) {
+      redemption {
+        ...TillRedemptionFields
+      }
+      errors {
+        field
+        code
+        message
+      }
+    }
+  }
+`);
+
+interface Outcome {
+  state: TillState;
+  redemption: TillRedemptionFieldsFragment | null;
+  message?: string;
+}
+
+type Payload = {
+  redemption?: TillRedemptionFieldsFragment | null;
+  errors: { field?: string | null; code: RewardErrorCode; message: string }[];
+};
+
+/** Cashier screen of one shop: type or paste a code, check what it is for, consume it. */
+export default function TillPage() {
+  const { t } = useTranslation('cashier');
+  const { shopSlug = '' } = useParams();
+  const { staffShops } = useSession();
+  const shop = staffShops.find((staff) => staff.shop.slug === shopSlug)?.shop;
+  const [code, setCode] = useState('');
+  const [orderId, setOrderId] = useState('');
+  const [codeError, setCodeError] = useState<string | null>(null);
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const [validateState, validate] = useMutation(RedemptionValidateDocument);
+  const [consumeState, consume] = useMutation(RedemptionConsumeDocument);
+  const input = useRef<HTMLInputElement>(null);
+
+  if (!shop) return <EmptyState title={t('notStaff')} />;
+
+  const handle = (payload: Payload | undefined, successState: TillState) => {
+    const error = payload?.errors[0];
+    if (error) {
+      setOutcome({ state: stateOfError(error.code), redemption: null, message: errorMessage(error) });
+    } else if (payload?.redemption) {
+      setOutcome({ state: successState, redemption: payload.redemption });
+    }
+  };
+
+  const run = async (action: 'check' | 'consume') => {
+    setCodeError(null);
+    if (!code.trim()) {
+      setCodeError(t('codeRequired'));
+      input.current?.focus();
+      return;
+    }
+    const variables = { input: { shopId: shop.id, code, orderExternalId: action === 'consume' ? orderId.trim() : '' } };
+    const result = action === 'check' ? await validate(variables) : await consume(variables);
+    if (result.error) {
+      const code = graphQLErrorCode(result.error);
+      setOutcome({ state: code ? stateOfError(code) : 'error', redemption: null, message: combinedErrorMessage(result.error) });
+      return;
+    }
+    const payload = result.data && ('redemptionValidate' in result.data ? result.data.redemptionValidate : result.data.redemptionConsume);
+    handle(payload, action === 'check' ? 'valid' : 'consumed');
+  };
+
+  const next = () => {
+    setCode('');
+    setOrderId('');
+    setOutcome(null);
+    input.current?.focus();
+  };
+
+  return (
+    <Stack maw={640} mx="auto" w="100%">
+      <div>
+        <Title order={1} size="h2">
+          {t('title')}
+        </Title>
+        <Text c="dimmed">{shop.name}</Text>
+      </div>
+      <Paper withBorder p={{ base: 'md', sm: 'lg' }}>
+        <form
+          onSubmit={(event) => {
+            event.preventDefault();
+            void run('check');
+          }}
+        >
+          <Stack>
+            <TextInput
+              ref={input}
+              label={t('code')}
+              description={t('codeHelp')}
+              value={code}
+              onChange={(event) => {
+                setCode(event.currentTarget.value);
+                setOutcome(null);
+                setCodeError(null);
+              }}
+              error={codeError}
+              size="lg"
+              autoFocus
+              autoComplete="off"
+              autoCapitalize="characters"
+              spellCheck={false}
+              classNames={{ input: 'patron-code' }}
+            />
+            <TextInput
+              label={t('order')}
+              description={t('orderHelp')}
+              value={orderId}
+              onChange={(event) => setOrderId(event.currentTarget.value)}
+              autoComplete="off"
+            />
+            <Group grow>
+              <Button type="submit" size="md" variant="light" loading={validateState.fetching}>
+                {t('check')}
+              </Button>
+              <Button
+                type="button"
+                size="md"
+                onClick={() => void run('consume')}
+                loading={consumeState.fetching}
+                disabled={outcome != null && outcome.state !== 'valid'}
+              >
+                {t('consume')}
+              </Button>
+            </Group>
+          </Stack>
+        </form>
+      </Paper>
+      {outcome && <TillResult {...outcome} />}
+      {outcome?.state === 'consumed' && (
+        <Button variant="default" onClick={next}>
+          {t('next')}
+        </Button>
+      )}
+    </Stack>
+  );
+}

@@ -1,0 +1,112 @@
+import { screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { SettingsPage, settingsChanges } from './SettingsPage';
+import { renderConsolePage, testShop } from './testing';
+
+const program = {
+  id: 'UHJvZ3JhbTox',
+  name: 'Coffee Club',
+  pointsPerCurrencyUnit: '1.00',
+  minimumOrderAmount: '0.00',
+  pendingDays: 14,
+  expiryMonths: 12,
+  tierBasis: 'SPEND',
+  tierWindow: 'LIFETIME',
+  downgradePolicy: 'never',
+  downgradeGraceDays: 0,
+  welcomeBonusPoints: 50,
+  birthdayBonusPoints: 100,
+  pointValue: '0.0100',
+  active: true,
+};
+
+const changes = {
+  data: {
+    shop: {
+      id: 'U2hvcDox',
+      program: {
+        id: program.id,
+        changes: {
+          totalCount: 1,
+          pageInfo: { hasNextPage: false },
+          edges: [
+            {
+              node: {
+                id: 'UHJvZ3JhbUNoYW5nZTox',
+                changedAt: '2026-03-01T10:00:00Z',
+                changedBy: 'owner',
+                changes: [{ field: 'expiryMonths', old: '6', new: '12' }],
+              },
+            },
+          ],
+        },
+      },
+    },
+  },
+};
+
+describe('SettingsPage', () => {
+  it('shows a coded error from the payload as the field message', async () => {
+    const { calls } = renderConsolePage(<SettingsPage />, {
+      mocks: {
+        ConsoleSettings: { data: { shop: { id: 'U2hvcDox', program } } },
+        ConsoleProgramChanges: changes,
+        ConsoleProgramUpdate: {
+          data: {
+            programUpdate: {
+              program: null,
+              errors: [{ field: 'pointsPerCurrencyUnit', code: 'INVALID_INPUT', message: 'Must be between 0 and 1000.' }],
+            },
+          },
+        },
+      },
+    });
+    const rate = await screen.findByLabelText('Points per currency unit');
+    await userEvent.clear(rate);
+    await userEvent.type(rate, '999');
+    await userEvent.click(screen.getByRole('button', { name: 'Save' }));
+
+    expect(await screen.findByText('Must be between 0 and 1000.')).toBeInTheDocument();
+    expect(rate).toHaveAttribute('aria-invalid', 'true');
+    // Only the changed field is sent: each sent field writes an audit record.
+    expect(calls.find((c) => c.name === 'ConsoleProgramUpdate')?.variables).toEqual({
+      shopId: 'U2hvcDox',
+      input: { pointsPerCurrencyUnit: '999' },
+    });
+  });
+
+  it('lists the audit of past changes', async () => {
+    renderConsolePage(<SettingsPage />, {
+      mocks: { ConsoleSettings: { data: { shop: { id: 'U2hvcDox', program } } }, ConsoleProgramChanges: changes },
+    });
+    const row = await screen.findByTestId('program-change');
+    expect(within(row).getByText('owner')).toBeInTheDocument();
+    expect(within(row).getByText('Expiry (months)')).toBeInTheDocument();
+  });
+
+  it('refuses cashiers with a clear message', () => {
+    renderConsolePage(<SettingsPage />, { shop: testShop({ role: 'CASHIER', canEdit: false }) });
+    expect(screen.getByTestId('console-forbidden')).toHaveTextContent('Owners and managers only');
+  });
+
+  it('sends an emptied expiry as null (never expire)', () => {
+    const initial = {
+      pointsPerCurrencyUnit: '1.00',
+      minimumOrderAmount: '0.00',
+      pointValue: '0.01',
+      pendingDays: 14,
+      expiryMonths: 12,
+      tierBasis: 'SPEND',
+      tierWindow: 'LIFETIME',
+      downgradePolicy: 'never',
+      downgradeGraceDays: 0,
+      welcomeBonusPoints: 50,
+      birthdayBonusPoints: 0,
+      active: true,
+    };
+    expect(settingsChanges(initial, { ...initial, expiryMonths: '', pointsPerCurrencyUnit: 1, active: false })).toEqual({
+      expiryMonths: null,
+      active: false,
+    });
+  });
+});

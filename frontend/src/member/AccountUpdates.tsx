@@ -1,0 +1,62 @@
+import { useEffect } from 'react';
+import { notifications } from '@mantine/notifications';
+import { useTranslation } from 'react-i18next';
+import { useSubscription } from 'urql';
+import { graphql } from '../gql';
+import { formatPoints } from '../lib/format';
+import { LIVE_ACCOUNT_TYPENAMES } from '../lib/live';
+import { tierName } from '../lib/localize';
+
+const AccountUpdatedDocument = graphql(`
+  subscription AccountUpdated {
+    accountUpdated {
+      kind
+      points
+      reason
+      tierChanged
+      account {
+        id
+        pointsAvailable
+        pointsPending
+        shop {
+          id
+          name
+        }
+        tier {
+          ...TierBadgeFields
+        }
+      }
+    }
+  }
+`);
+
+// Each event invalidates every cached query holding these types, so urql refetches the
+// cards, the account page and its history in place.
+const context = { additionalTypenames: LIVE_ACCOUNT_TYPENAMES };
+
+/**
+ * Listens to the member's live account events while logged in: cached views refetch, and a
+ * short notification says what happened.
+ */
+export function AccountUpdates() {
+  const { t, i18n } = useTranslation('member');
+  const [{ data }] = useSubscription({ query: AccountUpdatedDocument, context });
+  const event = data?.accountUpdated;
+
+  useEffect(() => {
+    if (!event) return;
+    const shop = event.account.shop.name;
+    const points = formatPoints(Math.abs(event.points));
+    let message: string | null = null;
+    if (event.tierChanged && event.account.tier) {
+      message = t('live.tier', { shop, tier: tierName(event.account.tier, i18n.language) });
+    } else if (event.points) {
+      const generic = t(event.points > 0 ? 'live.gained' : 'live.lost', { shop, points });
+      message = t(`live.kinds.${event.kind.toLowerCase()}`, { shop, points, defaultValue: generic });
+    }
+    if (!message) return;
+    notifications.show({ title: message, message: event.reason, color: event.points >= 0 ? 'teal' : 'orange', autoClose: 5000 });
+  }, [event, t, i18n.language]);
+
+  return null;
+}
