@@ -418,6 +418,12 @@ class AccountUpdateEvent:
     points: int = strawberry.field(description="Signed points of the movement (0 for enrolment).")
     reason: str = strawberry.field(description="Human-readable reason.")
     tier_changed: bool = strawberry.field(description="True when the member moved to another tier.")
+    entry_id: strawberry.ID | None = strawberry.field(
+        description=(
+            "Global id of the ledger entry behind the update (the PointsEntry id in entries and shop.activity); null "
+            "when several entries moved at once (a job's release or expiry) or none did (enrolment, tier moves)."
+        )
+    )
 
 
 def _account_for_event(account_id: int) -> models.MemberAccount:
@@ -443,6 +449,11 @@ async def _events(info: Info, groups: list[str], shop_pk: int | None) -> AsyncGe
                 points=message["points"],
                 reason=message["reason"],
                 tier_changed=message["tier_changed"],
+                entry_id=(
+                    strawberry.ID(str(relay.GlobalID("PointsEntry", str(message["entry_id"]))))
+                    if message.get("entry_id")
+                    else None
+                ),
             )
 
 

@@ -27,6 +27,7 @@ from rewards.services import (
     reward_archive,
     reward_create,
     reward_redeem,
+    reward_restore,
     reward_update,
 )
 
@@ -271,5 +272,18 @@ class RewardsMutation:
         """Call ``reward_archive``."""
         reward, errors = _attempt(
             lambda: reward_archive(user=current_user(info), reward_id=decode_global_id(reward_id, "Reward") or 0)
+        )
+        return RewardPayload(reward=cast(Reward, reward), errors=errors)
+
+    @strawberry.mutation(
+        description=(
+            "Put an archived reward back in the catalogue (owner or manager); its validity window still applies. "
+            "Codes as rewardUpdate."
+        )
+    )
+    def reward_restore(self, info: Info, reward_id: ID_ARG) -> RewardPayload:
+        """Call ``reward_restore``."""
+        reward, errors = _attempt(
+            lambda: reward_restore(user=current_user(info), reward_id=decode_global_id(reward_id, "Reward") or 0)
         )
         return RewardPayload(reward=cast(Reward, reward), errors=errors)

@@ -1,6 +1,6 @@
 """Rewards services: ``redemptions`` (redeem, till, cancel, expire) and ``catalogue`` (owners' edits)."""
 
-from rewards.services.catalogue import RewardInput, reward_archive, reward_create, reward_update
+from rewards.services.catalogue import RewardInput, reward_archive, reward_create, reward_restore, reward_update
 from rewards.services.redemptions import (
     TILL_RATE_PER_SHOP,
     TILL_RATE_PER_STAFF,
@@ -24,5 +24,6 @@ __all__ = [
     "reward_archive",
     "reward_create",
     "reward_redeem",
+    "reward_restore",
     "reward_update",
 ]

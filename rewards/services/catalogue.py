@@ -141,7 +141,20 @@ def reward_update(*, user: AbstractBaseUser | AnonymousUser, reward_id: int, dat
 
 def reward_archive(*, user: AbstractBaseUser | AnonymousUser, reward_id: int) -> Reward:
     """Take a reward out of the catalogue; it stays visible in past redemptions (idempotent)."""
+    return _status_set(user, reward_id, RewardStatus.ARCHIVED)
+
+
+def reward_restore(*, user: AbstractBaseUser | AnonymousUser, reward_id: int) -> Reward:
+    """Put an archived reward back in the catalogue (idempotent); its validity window still applies.
+
+    Codes as :func:`reward_archive` (NOT_AUTHENTICATED, NOT_FOUND for a reward the caller may not edit).
+    """
+    return _status_set(user, reward_id, RewardStatus.ACTIVE)
+
+
+def _status_set(user: AbstractBaseUser | AnonymousUser, reward_id: int, status: str) -> Reward:
+    """Set an editable reward's status and return it as stored."""
     reward = _editable(user, reward_id)
-    Reward.objects.filter(pk=reward.pk).update(status=RewardStatus.ARCHIVED)
+    Reward.objects.filter(pk=reward.pk).update(status=status)
     reward.refresh_from_db()
     return reward

@@ -18,6 +18,7 @@ from django.test import Client
 from strawberry import relay
 
 from config.asgi import application
+from loyalty.models import PointsEntry
 from loyalty.services.orders import order_event_process
 from marketplace.models import StaffRole
 from marketplace.services.orders import order_event_record
@@ -44,7 +45,7 @@ def _error_code(message: dict) -> str:
 ACCOUNT_UPDATED = """
 subscription Live($shopId: ID) {
   accountUpdated(shopId: $shopId) {
-    kind points reason tierChanged
+    kind points reason tierChanged entryId
     account { pointsPending lifetimePoints shop { slug } tier { name } }
   }
 }
@@ -109,6 +110,9 @@ async def test_member_receives_account_updated_after_the_worker_posts():
         "shop": {"slug": shop.slug},
         "tier": {"name": "Silver"},
     }
+    # the entry id names the ledger line the feed and history show
+    earn = await sync_to_async(PointsEntry.objects.get)(account__customer=customer, kind="earn")
+    assert data["entryId"] == str(relay.GlobalID("PointsEntry", str(earn.pk)))
     await communicator.disconnect()
 
 

@@ -287,6 +287,17 @@ def test_owner_creates_a_discount_and_archives_it_but_redemptions_keep_it():
     }
     public = gql(Client(), "query($s: String!) { shop(slug: $s) { rewards { name } } }", {"s": shop.slug})
     assert public["data"]["shop"]["rewards"] == []
+    # restored: back in the public catalogue; only its shop's owner or manager may restore it
+    restore = """mutation($id: ID!) { rewardRestore(rewardId: $id) { reward { status } errors { code } } }"""
+    for outsider in (login(staff(points_shop())), login(staff(shop, StaffRole.CASHIER)), login(member.user)):
+        refused = gql(outsider, restore, {"id": gid("Reward", discount.pk)})["data"]["rewardRestore"]
+        assert refused["reward"] is None
+        assert refused["errors"][0]["code"] in ("NOT_FOUND", "PERMISSION_DENIED")
+        assert Reward.objects.get(pk=discount.pk).status == "archived"
+    restored = gql(owner, restore, {"id": gid("Reward", discount.pk)})["data"]["rewardRestore"]
+    assert restored == {"reward": {"status": "ACTIVE"}, "errors": []}
+    public = gql(Client(), "query($s: String!) { shop(slug: $s) { rewards { name } } }", {"s": shop.slug})
+    assert public["data"]["shop"]["rewards"] == [{"name": "5 off"}]
 
 
 def test_shop_redemptions_are_for_its_staff_only():
