@@ -147,7 +147,7 @@ def _redeem(customer_id: int, reward_id: int, scoped_key: str, fingerprint: str,
         except LedgerError as error:
             raise RewardError(RewardErrorCode.INSUFFICIENT_POINTS, error.message, "rewardId") from error
         redemption = _issue(reward, account, entry, scoped_key, fingerprint, now)
-        broadcast_on_commit(_update(redemption, "redemption_issued", entry.points, f"Redeemed: {reward.name}"))
+        broadcast_on_commit(_update(redemption, "redemption_issued", entry.points, f"Redeemed: {reward.name}", entry))
     return RedeemResult(redemption=redemption, replayed=False)
 
 
@@ -176,13 +176,15 @@ def _issue(
     raise RuntimeError("could not draw a unique redemption code in 5 attempts")
 
 
-def _update(redemption: Redemption, kind: str, points: int, reason: str) -> AccountUpdate:
-    """The live update for a change of ``redemption``."""
+def _update(
+    redemption: Redemption, kind: str, points: int, reason: str, entry: PointsEntry | None = None
+) -> AccountUpdate:
+    """The live update for a change of ``redemption``, naming the ledger entry it posted, if any."""
     return AccountUpdate(
         account_id=redemption.account_id,
         customer_id=redemption.account.customer_id,
         shop_id=redemption.shop_id,
-        entry_id=None,
+        entry_id=entry.pk if entry is not None else None,
         kind=kind,
         points=points,
         reason=reason,
@@ -306,7 +308,7 @@ def _give_back(
         locked.refresh_from_db()
         kind = "redemption_cancelled" if status == RedemptionStatus.CANCELLED else "redemption_expired"
         reason = refund_entry.reason if refund_entry else f"Expired unused: {locked.reward.name}"
-        broadcast_on_commit(_update(locked, kind, refund_entry.points if refund_entry else 0, reason))
+        broadcast_on_commit(_update(locked, kind, refund_entry.points if refund_entry else 0, reason, refund_entry))
     return locked, True
 
 

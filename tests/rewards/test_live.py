@@ -45,6 +45,17 @@ async def test_issued_consumed_and_cancelled_redemptions_are_pushed_live():
         ("redemption_cancelled", 100),
     ]
     assert seen[-1]["account"]["pointsPending"] == 0
+    # each event names the ledger entry it posted: the redeem entries, none for a use, the refund
+    ids = [first.redemption.redeem_entry_id, second.redemption.redeem_entry_id]
+    refund_id = await sync_to_async(
+        lambda: type(second.redemption).objects.get(pk=second.redemption.pk).refund_entry_id
+    )()
+    expected = [
+        *(str(relay.GlobalID("PointsEntry", str(pk))) for pk in ids),
+        None,
+        str(relay.GlobalID("PointsEntry", str(refund_id))),
+    ]
+    assert [e["entryId"] for e in seen] == expected
     staff_seen = [
         (await till.receive_json_from(timeout=10))["payload"]["data"]["shopActivity"]["kind"] for _ in range(4)
     ]
