@@ -39,9 +39,10 @@ const page = (entries: ReturnType<typeof entry>[], endCursor: string | null, has
   },
 });
 
-const liveEvent = (kind: string, points: number, reason: string, who = account(2, 'Bo')) => ({
+const liveEvent = (kind: string, points: number, reason: string, who = account(2, 'Bo'), entryId: string | null = null) => ({
   data: {
     shopActivity: {
+      entryId,
       kind,
       points,
       reason,
@@ -112,6 +113,25 @@ describe('ActivityPage', () => {
     );
     expect(names()).toEqual(['Bo', 'Ada']);
   });
+
+  it('shows a live event once when the history already holds its entry, and only then', async () => {
+    const events = liveSubject();
+    renderConsolePageLive(<ActivityPage />, {
+      live: { ConsoleShopActivity: events },
+      mocks: {
+        ConsoleActivity: page([entry(5, 'ADJUST', 25, 'Goodwill', account(1, 'Ada'), 'owner'), entry(4, 'EARN', 10, 'Order 4')], null, false),
+      },
+    });
+    await waitFor(() => expect(screen.getAllByTestId('activity-item')).toHaveLength(2));
+
+    // The socket delivered entry 5 after the page that holds it.
+    act(() => events.next(liveEvent('adjust', 25, 'Goodwill', account(1, 'Ada'), entry(5, 'ADJUST', 25, 'Goodwill').id)));
+    expect(screen.getAllByTestId('activity-item').map((item) => item.getAttribute('data-source'))).toEqual(['history', 'history']);
+
+    // Another entry with the same account, points and reason is a new row: the id decides.
+    act(() => events.next(liveEvent('adjust', 25, 'Goodwill', account(1, 'Ada'), entry(6, 'ADJUST', 25, 'Goodwill').id)));
+    expect(screen.getAllByTestId('activity-item').map((item) => item.getAttribute('data-source'))).toEqual(['live', 'history', 'history']);
+  });
 });
 
 describe('activity history helpers', () => {
@@ -131,14 +151,23 @@ describe('activity history helpers', () => {
     expect(merged).toMatchObject({ cursor: 'c4', hasMore: false });
   });
 
-  it('hides live events the first page already holds', () => {
-    const item = (seq: number, points: number): LiveItem => ({
-      seq,
-      receivedAt: '2026-03-01T10:00:00Z',
-      event: liveEvent('earn', points, `Order ${points}`, account(1, 'Ada')).data.shopActivity as LiveItem['event'],
-    });
+  const item = (seq: number, points: number, entryId: string | null = null): LiveItem => ({
+    seq,
+    receivedAt: '2026-03-01T10:00:00Z',
+    event: liveEvent('earn', points, `Order ${points}`, account(1, 'Ada'), entryId).data.shopActivity as LiveItem['event'],
+  });
+
+  it('hides live events without an entry id that the first page holds, by account, points and reason', () => {
     // Seq 1 came before the request (in the page), 2 and 3 while it ran (3 is in the page), 4 after.
     const live = [item(4, 9), item(3, 8), item(2, 7), item(1, 6)];
-    expect(visibleLive(live, 1, 3, [e(8), e(6)]).map((x) => x.seq)).toEqual([4, 2]);
+    expect(visibleLive(live, 1, 3, [e(8), e(6)], [e(8), e(6)]).map((x) => x.seq)).toEqual([4, 2]);
+  });
+
+  it('hides live events by entry id wherever the loaded history holds the entry', () => {
+    const id = (n: number) => e(n).id;
+    // Seq 2 to 4 came while the request ran. 2 and 4 name held entries (4 one of an older page);
+    // 3 names entry 9, which is not loaded, though entry 8 has its account, points and reason.
+    const live = [item(4, 4, id(4)), item(3, 8, id(9)), item(2, 7, id(7)), item(1, 6, id(6))];
+    expect(visibleLive(live, 1, 4, [e(8), e(7), e(6)], [e(8), e(7), e(6), e(4)]).map((x) => x.seq)).toEqual([3]);
   });
 });

@@ -13,6 +13,7 @@ import { EmptyPanel, ErrorAlert, PageLoader, useConsoleShop } from './shared';
 const ShopActivitySubscription = graphql(`
   subscription ConsoleShopActivity($shopId: ID!) {
     shopActivity(shopId: $shopId) {
+      entryId
       kind
       points
       reason
@@ -122,16 +123,29 @@ export function appendOlderPage(previous: History, page: History): History {
 
 /**
  * The live events still worth showing above the history: those that arrived after the last
- * first-page request started (earlier ones are in that page), minus those that arrived while it
- * was in flight and that the page already holds. Events carry no entry id, so a match is the
- * same account, points and reason; each history entry matches one event at most.
+ * first-page request started (earlier ones are in that page, or older than it after a gap),
+ * minus those whose entry the history already holds.
+ *
+ * An event that names its entry (`entryId`) is hidden whenever a loaded page holds that entry,
+ * whenever the event arrived: the socket may deliver it after the page that already reads it.
+ * Events without an id (a job's release or expiry, redemption events, enrolment, tier moves)
+ * fall back to a guess: only those that arrived while the first page was in flight can be in
+ * it, a match is the same account, points and reason, and each entry matches one event at most.
  */
-export function visibleLive(live: readonly LiveItem[], cutoff: number, inFlightUntil: number, firstPage: readonly HistoryEntry[]): LiveItem[] {
+export function visibleLive(
+  live: readonly LiveItem[],
+  cutoff: number,
+  inFlightUntil: number,
+  firstPage: readonly HistoryEntry[],
+  loaded: readonly HistoryEntry[],
+): LiveItem[] {
+  const held = new Set(loaded.map((e) => e.id));
   const unclaimed = [...firstPage];
   return live.filter((item) => {
     if (item.seq <= cutoff) return false;
-    if (item.seq > inFlightUntil) return true;
     const { event } = item;
+    if (event.entryId) return !held.has(event.entryId);
+    if (item.seq > inFlightUntil) return true;
     const at = unclaimed.findIndex((e) => e.account.id === event.account.id && e.points === event.points && e.reason === event.reason);
     if (at < 0) return true;
     unclaimed.splice(at, 1);
@@ -298,7 +312,7 @@ export function ActivityPage() {
   };
 
   const rows: Row[] = [
-    ...visibleLive(live, liveWindow.cutoff, liveWindow.inFlightUntil, firstPage).map(liveRow),
+    ...visibleLive(live, liveWindow.cutoff, liveWindow.inFlightUntil, firstPage, history?.entries ?? []).map(liveRow),
     ...(history?.entries ?? []).map(historyRow),
   ];
 
@@ -380,7 +394,8 @@ export function ActivityPage() {
                   </Text>
                 </Stack>
                 {row.points !== 0 ? (
-                  <Text fw={700} c={row.points < 0 ? 'red' : 'green'} style={{ whiteSpace: 'nowrap' }}>
+                  // ltr keeps the sign before the digits in Persian too, as Intl does for minus.
+                  <Text fw={700} c={row.points < 0 ? 'red' : 'green'} style={{ whiteSpace: 'nowrap' }} dir="ltr">
                     {row.points > 0 ? '+' : ''}
                     {formatPoints(row.points)}
                   </Text>

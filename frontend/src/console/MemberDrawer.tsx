@@ -186,8 +186,10 @@ function MemberDetail({ accountId }: { accountId: string }) {
                         </Badge>
                       </Table.Td>
                       <Table.Td ta="end" c={node.points < 0 ? 'red' : 'green'} style={{ whiteSpace: 'nowrap' }}>
-                        {node.points > 0 ? '+' : ''}
-                        {formatPoints(node.points)}
+                        <bdi dir="ltr">
+                          {node.points > 0 ? '+' : ''}
+                          {formatPoints(node.points)}
+                        </bdi>
                       </Table.Td>
                       <Table.Td>
                         <Text size="sm">{node.reason}</Text>

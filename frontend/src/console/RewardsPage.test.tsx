@@ -79,6 +79,59 @@ describe('RewardsPage', () => {
     expect(calls.filter((c) => c.name === 'ConsoleRewards').length).toBeGreaterThanOrEqual(1);
   });
 
+  it('restores an archived reward with rewardRestore, from the keyboard too', async () => {
+    let restored = false;
+    const { calls } = renderConsolePage(<RewardsPage />, {
+      mocks: {
+        ConsoleRewards: () =>
+          restored
+            ? {
+                data: {
+                  shop: {
+                    ...catalogue.data.shop,
+                    rewardCatalogue: catalogue.data.shop.rewardCatalogue.map((r) => (r.name === 'Summer mug' ? { ...r, status: 'ACTIVE' } : r)),
+                  },
+                },
+              }
+            : catalogue,
+        ConsoleRewardRestore: () => {
+          restored = true;
+          return { data: { rewardRestore: { reward: { id: 'UmV3YXJkOjI=', status: 'ACTIVE' }, errors: [] } } };
+        },
+      },
+    });
+    await waitFor(() => expect(cards()).toHaveLength(3));
+    // Only archived rewards offer Restore.
+    expect(screen.getAllByRole('button', { name: /^Restore/ })).toHaveLength(1);
+    await userEvent.click(screen.getByRole('button', { name: 'Edit Summer mug' }));
+    expect(await screen.findByText(/Use “Restore” on its card/)).toBeInTheDocument();
+    await userEvent.keyboard('{Escape}');
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+
+    const restore = screen.getByRole('button', { name: 'Restore Summer mug' });
+    restore.focus();
+    await userEvent.keyboard('{Enter}');
+    await waitFor(() => expect(calls.find((c) => c.name === 'ConsoleRewardRestore')?.variables).toEqual({ rewardId: 'UmV3YXJkOjI=' }));
+    expect(await screen.findByText('Summer mug is back in the catalogue')).toBeInTheDocument();
+    await waitFor(() => expect(screen.getAllByTestId('console-reward')[1]).toHaveAttribute('data-status', 'ACTIVE'));
+    expect(within(screen.getAllByTestId('console-reward')[1]).getByRole('button', { name: 'Archive Summer mug' })).toBeInTheDocument();
+  });
+
+  it('shows the coded errors of a refused restore', async () => {
+    renderConsolePage(<RewardsPage />, {
+      mocks: {
+        ConsoleRewards: catalogue,
+        ConsoleRewardRestore: {
+          data: { rewardRestore: { reward: null, errors: [{ field: null, code: 'NOT_FOUND', message: 'No such reward.' }] } },
+        },
+      },
+    });
+    await userEvent.click(await screen.findByRole('button', { name: 'Restore Summer mug' }));
+    // The toast of an earlier test may still be up, so find the alert by its text.
+    expect((await screen.findByText('No such reward.')).closest('[role="alert"]')).not.toBeNull();
+    expect(screen.getAllByTestId('console-reward')[1]).toHaveAttribute('data-status', 'ARCHIVED');
+  });
+
   it('tells an archived, a future and an ended reward apart', () => {
     const now = new Date('2026-03-01T00:00:00Z');
     expect(rewardState({ status: 'ARCHIVED', validFrom: null, validUntil: null }, now)).toBe('archived');

@@ -19,9 +19,9 @@ import {
 } from '@mantine/core';
 import { DateTimePicker } from '@mantine/dates';
 import { useForm } from '@mantine/form';
-import { IconArchive, IconEdit, IconPlus } from '@tabler/icons-react';
+import { IconArchive, IconArchiveOff, IconEdit, IconPlus } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
-import { useMutation, useQuery } from 'urql';
+import { useMutation, useQuery, type CombinedError } from 'urql';
 import { graphql } from '../gql';
 import type { LimitPeriod, RewardInputType, RewardKind, RewardStatus } from '../gql/graphql';
 import { formatDate, formatMoney, formatPoints } from '../lib/format';
@@ -30,10 +30,12 @@ import {
   EditorOnly,
   EmptyPanel,
   ErrorAlert,
+  errorCode,
   GeneralErrors,
   notifySuccess,
   PageLoader,
   splitPayloadErrors,
+  type PayloadError,
   toDecimal,
   toInt,
   useConsoleShop,
@@ -136,6 +138,21 @@ const RewardArchiveMutation = graphql(`
   }
 `);
 
+const RewardRestoreMutation = graphql(`
+  mutation ConsoleRewardRestore($rewardId: ID!) {
+    rewardRestore(rewardId: $rewardId) {
+      reward {
+        id
+        status
+      }
+      errors {
+        field
+        code
+        message
+      }
+    }
+  }
+`);
 
 const KINDS: RewardKind[] = ['FIXED_AMOUNT', 'PERCENTAGE', 'FREE_PRODUCT', 'FREE_SHIPPING', 'SERVICE', 'GIFT'];
 const PERIODS: LimitPeriod[] = ['DAY', 'WEEK', 'MONTH', 'YEAR', 'EVER'];
@@ -275,13 +292,26 @@ export function rewardInput(v: RewardValues, timeZone: string, previous: RewardR
   };
 }
 
-/** Rewards catalogue editor: every reward (archived too, filterable), create, edit and archive. */
+/** Rewards catalogue editor: every reward (archived too, filterable), create, edit, archive and restore. */
 export function RewardsPage() {
   return (
     <EditorOnly>
       <RewardsEditor />
     </EditorOnly>
   );
+}
+
+/**
+ * The messages of a failed archive or restore: the GraphQL error (its code translated by the
+ * caller) or the payload's coded errors, which have no form field to sit under.
+ */
+function actionErrors(error: CombinedError | undefined, payloadErrors: readonly PayloadError[] | undefined, codeLabel: (code: string) => string): string[] {
+  if (error) {
+    const code = errorCode(error);
+    const message = error.graphQLErrors[0]?.message ?? error.message;
+    return [code ? `${codeLabel(code)} — ${message}` : message];
+  }
+  return splitPayloadErrors(payloadErrors).general;
 }
 
 function RewardsEditor() {
@@ -291,7 +321,11 @@ function RewardsEditor() {
   const [editing, setEditing] = useState<RewardRow | 'new' | null>(null);
   const [archiving, setArchiving] = useState<RewardRow | null>(null);
   const [archiveState, archive] = useMutation(RewardArchiveMutation);
-  const [archiveError, setArchiveError] = useState<string[]>([]);
+  const [, restore] = useMutation(RewardRestoreMutation);
+  const [restoringId, setRestoringId] = useState<string | null>(null);
+  // Archive and restore share one alert: the last action's failure is the one that matters.
+  const [actionError, setActionError] = useState<string[]>([]);
+  const codeLabel = (code: string) => t(`errorCodes.${code}`, { defaultValue: code });
   const [filter, setFilter] = useState<RewardFilter>('ALL');
   const all = useMemo(() => (data?.shop?.rewardCatalogue ?? []) as RewardRow[], [data]);
   const rewards = filter === 'ALL' ? all : all.filter((r) => r.status === filter);
@@ -301,11 +335,30 @@ function RewardsEditor() {
   const doArchive = async () => {
     if (!archiving) return;
     const r = await archive({ rewardId: archiving.id });
-    const errs = r.error ? [r.error.message] : (r.data?.rewardArchive.errors ?? []).map((e) => e.message);
-    setArchiveError(errs);
+    const errs = actionErrors(r.error, r.data?.rewardArchive.errors, codeLabel);
+    setActionError(errs);
     if (errs.length === 0) {
       notifySuccess(t('rewards.archived', { name: archiving.name }));
       setArchiving(null);
+      refetch({ requestPolicy: 'network-only' });
+    }
+  };
+
+  const doRestore = async (reward: RewardRow) => {
+    setActionError([]);
+    setRestoringId(reward.id);
+    const r = await restore({ rewardId: reward.id });
+    setRestoringId(null);
+    const errs = actionErrors(r.error, r.data?.rewardRestore.errors, codeLabel);
+    setActionError(errs);
+    if (errs.length === 0) {
+      // Restoring keeps the validity window, so a reward past or before its dates comes back not on offer.
+      const state = rewardState({ ...reward, status: 'ACTIVE' });
+      notifySuccess(
+        state === 'onOffer'
+          ? t('rewards.restored', { name: reward.name })
+          : t('rewards.restoredOffOffer', { name: reward.name, state: t(`rewards.states.${state}`) }),
+      );
       refetch({ requestPolicy: 'network-only' });
     }
   };
@@ -333,7 +386,7 @@ function RewardsEditor() {
         data={FILTERS.map((f) => ({ value: f, label: t(`rewards.filters.${f}`, { n: formatPoints(count(f)) }) }))}
         style={{ alignSelf: 'flex-start' }}
       />
-      <GeneralErrors messages={archiveError} />
+      <GeneralErrors messages={actionError} />
       {rewards.length === 0 ? (
         <EmptyPanel
           title={t(`rewards.emptyFilter.${filter}`)}
@@ -399,14 +452,25 @@ function RewardsEditor() {
                       color="red"
                       leftSection={<IconArchive size={14} />}
                       onClick={() => {
-                        setArchiveError([]);
+                        setActionError([]);
                         setArchiving(r);
                       }}
                       aria-label={t('rewards.archiveNamed', { name: r.name })}
                     >
                       {t('rewards.archive')}
                     </Button>
-                  ) : null}
+                  ) : (
+                    <Button
+                      size="xs"
+                      variant="subtle"
+                      leftSection={<IconArchiveOff size={14} />}
+                      loading={restoringId === r.id}
+                      onClick={() => void doRestore(r)}
+                      aria-label={t('rewards.restoreNamed', { name: r.name })}
+                    >
+                      {t('rewards.restore')}
+                    </Button>
+                  )}
                 </Group>
               </Stack>
             </Card>
