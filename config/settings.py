@@ -19,6 +19,8 @@ Variables (all optional; documented in README.md and docs/operations.md):
 ``PATRON_CHANNEL_PREFIX``   Redis key prefix of the channel layer
 ``PATRON_THROTTLE_PREFIX``  Redis key prefix of the rate-limit counters (``marketplace.throttle``)
 ``PATRON_LOG_LEVEL``        root log level (default ``INFO``)
+``PATRON_SQLITE_PATH``      the SQLite file of the embedded default (default ``var/patron.sqlite3``;
+                            relative paths are taken from the repository root)
 """
 
 from __future__ import annotations
@@ -103,11 +105,13 @@ TEMPLATES = [
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 else:
-    (BASE_DIR / "var").mkdir(exist_ok=True)
+    # Its own file lets a second server (the dashboard's end-to-end tests) run beside a dev server.
+    SQLITE_PATH = BASE_DIR / (os.environ.get("PATRON_SQLITE_PATH") or "var/patron.sqlite3")
+    SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": BASE_DIR / "var" / "patron.sqlite3",
+            "NAME": SQLITE_PATH,
             # SQLite serialises writers; a generous timeout lets the in-process worker threads
             # and the web requests take turns instead of failing with "database is locked".
             # WAL lets readers run beside the writer; synchronous=NORMAL is durable across
@@ -141,6 +145,15 @@ STORAGES = {
 }
 
 SESSION_COOKIE_SAMESITE = "Lax"
+
+# --- Dashboard (the React app in frontend/, built into frontend/dist by scripts/_frontend.sh) ---
+# Whitenoise serves the build's files at the site root (index.html's /assets/... and the public
+# files); config.dashboard answers every client-side route with index.html. The directory is
+# scanned when the server starts, so a rebuild needs a restart (scripts/run builds first).
+PATRON_DASHBOARD_DIR = BASE_DIR / "frontend" / "dist"
+WHITENOISE_ROOT = PATRON_DASHBOARD_DIR if PATRON_DASHBOARD_DIR.is_dir() else None
+# Vite names every file under assets/ by its content hash: cacheable for ever.
+WHITENOISE_IMMUTABLE_FILE_TEST = r"^/assets/"
 
 # --- Channels (GraphQL subscriptions) -------------------------------------------------------
 if SERVICES_MODE:
