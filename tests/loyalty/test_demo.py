@@ -7,7 +7,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from loyalty.models import EarningRule, EntryKind, LoyaltyProgram, MemberAccount, PointsEntry
+from loyalty.models import EarningRule, EntryKind, LoyaltyProgram, MemberAccount, PointsEntry, Tier
 from loyalty.selectors import ledger_discrepancies
 
 pytestmark = [pytest.mark.django_db]
@@ -22,6 +22,8 @@ def test_demo_programs_carry_seasonal_campaigns_expiry_and_bonuses_and_reruns_ch
         (slug, 12, 50, 100) for slug in DEMO_SLUGS
     }
     assert programs.get(shop__slug="demo-coffee").tier_window == "calendar_year"
+    gold = Tier.objects.get(program__shop__slug="demo-bazaar", name="Gold")
+    assert gold.name_translations == {"fa": "طلایی"}
     campaigns = set(EarningRule.objects.filter(program__in=programs).values_list("program__shop__slug", "name"))
     assert campaigns == {
         ("demo-bazaar", "Nowruz 1406: double points"),

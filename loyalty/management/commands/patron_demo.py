@@ -30,6 +30,8 @@ DEMO_CASHIER = ("cashier", "demo-cashier-pass")
 #: per calendar year, the others keep them for life.
 DEMO_EXPIRY_MONTHS = 12
 DEMO_BONUSES = {"welcome_bonus_points": 50, "birthday_bonus_points": 100}
+#: Persian names of the demo tiers (the dashboard shows them in its Persian layout).
+DEMO_TIER_NAMES_FA = {"Bronze": "برنزی", "Silver": "نقره‌ای", "Gold": "طلایی", "Platinum": "پلاتینی"}
 
 #: (slug, name, currency, time zone, tier thresholds, [(days ago, goods amount), ...])
 DEMO_SHOPS = [
@@ -123,6 +125,9 @@ class Command(BaseCommand):
                 )
                 # Bonuses and expiry give the scheduler's jobs something to do in the demo.
                 LoyaltyProgram.objects.filter(pk=program.pk).update(**DEMO_BONUSES)
+                for tier in program.tiers.all():
+                    tier.name_translations = {"fa": DEMO_TIER_NAMES_FA[tier.name]}
+                    tier.save(update_fields=["name_translations"])
             staff_grant(user=owner, shop=shop, role=StaffRole.OWNER)
             staff_grant(user=cashier, shop=shop, role=StaffRole.CASHIER)
             self._campaigns(shop, owner)
