@@ -4,14 +4,14 @@ import { useTranslation } from 'react-i18next';
 import { useParams } from 'react-router-dom';
 import { useMutation } from 'urql';
 import { graphql } from '../gql';
-import type { RewardErrorCode, TillRedemptionFieldsFragment } from '../gql/graphql';
+import type { TillRedemptionFieldsFragment, TillRedemptionPayloadFragment } from '../gql/graphql';
 import { EmptyState } from '../components/EmptyState';
 import { combinedErrorMessage, errorMessage, graphQLErrorCode } from '../lib/errors';
 import { useSession } from '../lib/session';
 import { TillResult } from './TillResult';
 import { stateOfError, type TillState } from './tillState';
 
-// The fragment is picked up by codegen and spread into the two mutations below.
+// The fragments are picked up by codegen; the payload one is what both mutations below answer.
 graphql(`
   fragment TillRedemptionFields on Redemption {
     ...RedemptionFields
@@ -27,17 +27,23 @@ graphql(`
   }
 `);
 
+graphql(`
+  fragment TillRedemptionPayload on RedemptionPayload {
+    redemption {
+      ...TillRedemptionFields
+    }
+    errors {
+      field
+      code
+      message
+    }
+  }
+`);
+
 const RedemptionValidateDocument = graphql(`
   mutation RedemptionValidate($input: RedemptionCodeInput!) {
     redemptionValidate(input: $input) {
-      redemption {
-        ...TillRedemptionFields
-      }
-      errors {
-        field
-        code
-        message
-      }
+      ...TillRedemptionPayload
     }
   }
 `);
@@ -45,14 +51,7 @@ const RedemptionValidateDocument = graphql(`
 const RedemptionConsumeDocument = graphql(`
   mutation RedemptionConsume($input: RedemptionCodeInput!) {
     redemptionConsume(input: $input) {
-      redemption {
-        ...TillRedemptionFields
-      }
-      errors {
-        field
-        code
-        message
-      }
+      ...TillRedemptionPayload
     }
   }
 `);
@@ -62,11 +61,6 @@ interface Outcome {
   redemption: TillRedemptionFieldsFragment | null;
   message?: string;
 }
-
-type Payload = {
-  redemption?: TillRedemptionFieldsFragment | null;
-  errors: { field?: string | null; code: RewardErrorCode; message: string }[];
-};
 
 /** Cashier screen of one shop: type or paste a code, check what it is for, consume it. */
 export default function TillPage() {
@@ -84,7 +78,7 @@ export default function TillPage() {
 
   if (!shop) return <EmptyState title={t('notStaff')} />;
 
-  const handle = (payload: Payload | undefined, successState: TillState) => {
+  const handle = (payload: TillRedemptionPayloadFragment | undefined, successState: TillState) => {
     const error = payload?.errors[0];
     if (error) {
       setOutcome({ state: stateOfError(error.code), redemption: null, message: errorMessage(error) });

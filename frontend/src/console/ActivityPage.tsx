@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { Anchor, Badge, Button, Center, Group, Paper, Stack, Text, Title } from '@mantine/core';
+import { Anchor, Badge, Button, Center, Group, Paper, Stack, Text } from '@mantine/core';
 import { IconPlayerPause, IconPlayerPlay, IconRefresh } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
 import { useClient, type CombinedError } from 'urql';
@@ -8,7 +8,7 @@ import type { ConsoleActivityQuery, ConsoleShopActivitySubscription } from '../g
 import { formatDateTime, formatPoints } from '../lib/format';
 import { useRefetchOnReconnect } from '../lib/live';
 import { MemberDrawer } from './MemberDrawer';
-import { EmptyPanel, ErrorAlert, PageLoader, useConsoleShop } from './shared';
+import { EmptyPanel, ErrorAlert, PageHeader, PageLoader, useConsoleShop } from './shared';
 
 const ShopActivitySubscription = graphql(`
   subscription ConsoleShopActivity($shopId: ID!) {
@@ -318,13 +318,7 @@ export function ActivityPage() {
 
   return (
     <Stack>
-      <Group justify="space-between" align="flex-end">
-        <div>
-          <Title order={2}>{t('activity.title')}</Title>
-          <Text size="sm" c="dimmed">
-            {t('activity.hint')}
-          </Text>
-        </div>
+      <PageHeader title={t('activity.title')} hint={t('activity.hint')}>
         <Group gap="xs">
           <Badge color={paused ? 'gray' : liveError ? 'red' : 'green'} variant="dot" role="status">
             {paused ? t('activity.paused') : liveError ? t('activity.offline') : t('activity.live')}
@@ -338,7 +332,7 @@ export function ActivityPage() {
             {paused ? t('activity.resume') : t('activity.pause')}
           </Button>
         </Group>
-      </Group>
+      </PageHeader>
       <ErrorAlert error={liveError} />
       {historyError ? (
         <Stack gap="xs">

@@ -1,11 +1,10 @@
-import { useState } from 'react';
 import { Button, Group, Modal, NumberInput, Stack, Text, Textarea } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { useTranslation } from 'react-i18next';
 import { useMutation } from 'urql';
 import { graphql } from '../gql';
 import { formatPoints } from '../lib/format';
-import { GeneralErrors, notifySuccess, splitPayloadErrors, toInt, useIdempotencyKey } from './shared';
+import { GeneralErrors, notifySuccess, toInt, useIdempotencyKey, usePayloadSubmit } from './shared';
 
 const PointsAdjustMutation = graphql(`
   mutation ConsolePointsAdjust($input: PointsAdjustInput!, $idempotencyKey: String!) {
@@ -60,7 +59,6 @@ export function AdjustDialog({ opened, accountId, memberName, available, onClose
   const { t } = useTranslation('console');
   const [{ fetching }, adjust] = useMutation(PointsAdjustMutation);
   const idempotency = useIdempotencyKey();
-  const [general, setGeneral] = useState<string[]>([]);
   const form = useForm<AdjustValues>({
     initialValues: { points: '', reason: '' },
     validate: {
@@ -79,31 +77,22 @@ export function AdjustDialog({ opened, accountId, memberName, available, onClose
       },
     },
   });
+  const { general, clearGeneral, send } = usePayloadSubmit(form, ['points', 'reason']);
 
   const close = () => {
-    setGeneral([]);
+    clearGeneral();
     form.reset();
     onClose();
   };
 
   const submit = form.onSubmit(async (values) => {
-    setGeneral([]);
     const points = toInt(values.points)!;
     const reason = values.reason.trim();
     const idempotencyKey = idempotency.keyFor(`${accountId}|${points}|${reason}`);
-    const result = await adjust({ input: { accountId, points, reason }, idempotencyKey });
-    if (result.error) {
-      // Network trouble: the same key is kept, so pressing Adjust again is a safe retry.
-      setGeneral([result.error.graphQLErrors[0]?.message ?? result.error.message]);
-      return;
-    }
-    const payload = result.data?.pointsAdjust;
-    if (payload && payload.errors.length > 0) {
-      const { fields, general: rest } = splitPayloadErrors(payload.errors, ['points', 'reason']);
-      form.setErrors(fields);
-      setGeneral(rest);
-      return;
-    }
+    const answer = await send(() => adjust({ input: { accountId, points, reason }, idempotencyKey }), (data) => data.pointsAdjust);
+    // Network trouble (or a refusal): the same key is kept, so pressing Adjust again is a safe retry.
+    if (!answer) return;
+    const { payload } = answer;
     idempotency.reset();
     notifySuccess(
       t('adjust.done', {

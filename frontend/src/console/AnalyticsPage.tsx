@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useMemo, useState, type ReactNode } from 'react';
 import {
   Alert,
   Anchor,
@@ -209,6 +209,18 @@ function Figure({ id, label, value, raw, sub }: { id: string; label: string; val
   );
 }
 
+/** A titled panel of the analytics page. */
+function Panel({ title, children }: { title: string; children: ReactNode }) {
+  return (
+    <Paper withBorder p="md">
+      <Title order={3} size="h4" mb="sm">
+        {title}
+      </Title>
+      {children}
+    </Paper>
+  );
+}
+
 function AnalyticsBody({
   a,
   tierColors,
@@ -282,10 +294,7 @@ function AnalyticsBody({
       </SimpleGrid>
 
       <SimpleGrid cols={{ base: 1, md: 2 }} spacing="lg">
-        <Paper withBorder p="md">
-          <Title order={3} size="h4" mb="sm">
-            {t('analytics.tierDistribution')}
-          </Title>
+        <Panel title={t('analytics.tierDistribution')}>
           {tierTotal === 0 ? (
             <EmptyPanel title={t('analytics.noMembers')} />
           ) : (
@@ -311,11 +320,8 @@ function AnalyticsBody({
               </Stack>
             </Group>
           )}
-        </Paper>
-        <Paper withBorder p="md">
-          <Title order={3} size="h4" mb="sm">
-            {t('analytics.liabilityTitle')}
-          </Title>
+        </Panel>
+        <Panel title={t('analytics.liabilityTitle')}>
           <Text size="sm">
             {t('analytics.liabilityLine', { points: formatPoints(a.liabilityPoints), amount: money(a.liabilityAmount) })}
           </Text>
@@ -349,13 +355,10 @@ function AnalyticsBody({
               {t('analytics.trendNeedsToday')}
             </Text>
           )}
-        </Paper>
+        </Panel>
       </SimpleGrid>
 
-      <Paper withBorder p="md">
-        <Title order={3} size="h4" mb="sm">
-          {t('analytics.pointsOverTime')}
-        </Title>
+      <Panel title={t('analytics.pointsOverTime')}>
         {flows.length === 0 ? (
           <EmptyPanel title={t('analytics.noData')} />
         ) : (
@@ -374,12 +377,9 @@ function AnalyticsBody({
             ]}
           />
         )}
-      </Paper>
+      </Panel>
 
-      <Paper withBorder p="md">
-        <Title order={3} size="h4" mb="sm">
-          {t('analytics.topMembers')}
-        </Title>
+      <Panel title={t('analytics.topMembers')}>
         {a.topMembers.length === 0 ? (
           <EmptyPanel title={t('analytics.noTopMembers')} />
         ) : (
@@ -410,7 +410,7 @@ function AnalyticsBody({
             </Table>
           </Table.ScrollContainer>
         )}
-      </Paper>
+      </Panel>
       <Alert color="gray" variant="light">
         <Text size="xs">
           {t('analytics.footnote', { generated: formatDateTime(a.generatedAt), value: `${formatNumber(a.pointValue, 6)} ${a.currency}` })}

@@ -15,9 +15,7 @@ import {
   Text,
   TextInput,
   Textarea,
-  Title,
 } from '@mantine/core';
-import { DateTimePicker } from '@mantine/dates';
 import { useForm } from '@mantine/form';
 import { IconArchive, IconArchiveOff, IconEdit, IconPlus } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
@@ -32,13 +30,17 @@ import {
   ErrorAlert,
   errorCode,
   GeneralErrors,
+  mutationErrorMessage,
   notifySuccess,
+  PageHeader,
   PageLoader,
+  ShopDateTimePicker,
   splitPayloadErrors,
   type PayloadError,
   toDecimal,
   toInt,
   useConsoleShop,
+  usePayloadSubmit,
 } from './shared';
 import { isoToLocal, localToIso } from './time';
 
@@ -308,7 +310,7 @@ export function RewardsPage() {
 function actionErrors(error: CombinedError | undefined, payloadErrors: readonly PayloadError[] | undefined, codeLabel: (code: string) => string): string[] {
   if (error) {
     const code = errorCode(error);
-    const message = error.graphQLErrors[0]?.message ?? error.message;
+    const message = mutationErrorMessage(error);
     return [code ? `${codeLabel(code)} — ${message}` : message];
   }
   return splitPayloadErrors(payloadErrors).general;
@@ -368,17 +370,11 @@ function RewardsEditor() {
 
   return (
     <Stack>
-      <Group justify="space-between" align="flex-end">
-        <div>
-          <Title order={2}>{t('rewards.title')}</Title>
-          <Text size="sm" c="dimmed">
-            {t('rewards.hint')}
-          </Text>
-        </div>
+      <PageHeader title={t('rewards.title')} hint={t('rewards.hint')}>
         <Button leftSection={<IconPlus size={16} />} onClick={() => setEditing('new')}>
           {t('rewards.add')}
         </Button>
-      </Group>
+      </PageHeader>
       <SegmentedControl
         aria-label={t('rewards.filterLabel')}
         value={filter}
@@ -512,7 +508,6 @@ function RewardForm({ reward, tiers, onDone }: { reward: RewardRow | null; tiers
   const shop = useConsoleShop();
   const [createState, create] = useMutation(RewardCreateMutation);
   const [updateState, update] = useMutation(RewardUpdateMutation);
-  const [general, setGeneral] = useState<string[]>([]);
   const form = useForm<RewardValues>({
     initialValues: toValues(reward, shop.timezone),
     validate: {
@@ -521,22 +516,15 @@ function RewardForm({ reward, tiers, onDone }: { reward: RewardRow | null; tiers
       value: (v, values) => (hasValue(values.kind) && toDecimal(v) === null ? t('common.required') : null),
     },
   });
+  const { general, send } = usePayloadSubmit(form, FORM_FIELDS);
 
   const submit = form.onSubmit(async (values) => {
-    setGeneral([]);
     const input = rewardInput(values, shop.timezone, reward);
-    const result = reward ? await update({ rewardId: reward.id, input }) : await create({ shopId: shop.id, input });
-    if (result.error) {
-      setGeneral([result.error.graphQLErrors[0]?.message ?? result.error.message]);
-      return;
-    }
-    const payload = result.data && ('rewardUpdate' in result.data ? result.data.rewardUpdate : result.data.rewardCreate);
-    if (payload && payload.errors.length > 0) {
-      const { fields, general: rest } = splitPayloadErrors(payload.errors, FORM_FIELDS);
-      form.setErrors(fields);
-      setGeneral(rest);
-      return;
-    }
+    const answer = await send(
+      () => (reward ? update({ rewardId: reward.id, input }) : create({ shopId: shop.id, input })),
+      (data) => ('rewardUpdate' in data ? data.rewardUpdate : data.rewardCreate),
+    );
+    if (!answer) return;
     notifySuccess(t('rewards.saved', { name: values.name }));
     onDone();
   });
@@ -585,22 +573,8 @@ function RewardForm({ reward, tiers, onDone }: { reward: RewardRow | null; tiers
             allowDeselect={false}
             {...form.getInputProps('limitPeriod')}
           />
-          <DateTimePicker
-            label={t('rewards.fields.validFrom')}
-            description={t('common.inShopZone', { zone: shop.timezone })}
-            placeholder={t('rewards.always')}
-            clearable
-            valueFormat="YYYY-MM-DD HH:mm"
-            {...form.getInputProps('validFrom')}
-          />
-          <DateTimePicker
-            label={t('rewards.fields.validUntil')}
-            description={t('common.inShopZone', { zone: shop.timezone })}
-            placeholder={t('rewards.always')}
-            clearable
-            valueFormat="YYYY-MM-DD HH:mm"
-            {...form.getInputProps('validUntil')}
-          />
+          <ShopDateTimePicker label={t('rewards.fields.validFrom')} placeholder={t('rewards.always')} {...form.getInputProps('validFrom')} />
+          <ShopDateTimePicker label={t('rewards.fields.validUntil')} placeholder={t('rewards.always')} {...form.getInputProps('validUntil')} />
           <NumberInput label={t('rewards.fields.codeLifetimeDays')} min={1} max={3650} allowDecimal={false} {...form.getInputProps('codeLifetimeDays')} />
           <NumberInput label={t('rewards.fields.sortOrder')} allowDecimal={false} {...form.getInputProps('sortOrder')} />
         </SimpleGrid>

@@ -18,9 +18,8 @@ import {
   TagsInput,
   Text,
   TextInput,
-  Title,
 } from '@mantine/core';
-import { DateTimePicker, TimeInput } from '@mantine/dates';
+import { TimeInput } from '@mantine/dates';
 import { useForm } from '@mantine/form';
 import { IconEdit, IconPlus, IconTrash } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
@@ -35,11 +34,13 @@ import {
   ErrorAlert,
   GeneralErrors,
   notifySuccess,
+  PageHeader,
   PageLoader,
-  splitPayloadErrors,
+  ShopDateTimePicker,
   toDecimal,
   toInt,
   useConsoleShop,
+  usePayloadSubmit,
 } from './shared';
 import { inputToTime, isoToLocal, localToIso, timeToInput } from './time';
 
@@ -314,17 +315,11 @@ function RulesEditor() {
 
   return (
     <Stack>
-      <Group justify="space-between" align="flex-end">
-        <div>
-          <Title order={2}>{t('rules.title')}</Title>
-          <Text size="sm" c="dimmed">
-            {t('rules.hint', { zone: shop.timezone })}
-          </Text>
-        </div>
+      <PageHeader title={t('rules.title')} hint={t('rules.hint', { zone: shop.timezone })}>
         <Button leftSection={<IconPlus size={16} />} onClick={() => setEditing('new')}>
           {t('rules.add')}
         </Button>
-      </Group>
+      </PageHeader>
       <GeneralErrors messages={messages} />
       {rules.length === 0 ? <EmptyPanel title={t('rules.empty')} description={t('rules.emptyHint')} /> : null}
       <Stack gap="sm">
@@ -444,7 +439,6 @@ function RuleForm({
   const shop = useConsoleShop();
   const [createState, create] = useMutation(RuleCreateMutation);
   const [updateState, update] = useMutation(RuleUpdateMutation);
-  const [general, setGeneral] = useState<string[]>([]);
   const form = useForm<RuleValues>({
     initialValues: toValues(rule, shop.timezone),
     validate: {
@@ -454,22 +448,15 @@ function RuleForm({
       endTime: (v, values) => (!!v !== !!values.startTime ? t('rules.errors.bothTimes') : null),
     },
   });
+  const { general, send } = usePayloadSubmit(form, FORM_FIELDS);
 
   const submit = form.onSubmit(async (values) => {
-    setGeneral([]);
     const input = ruleInput(values, shop.timezone);
-    const result = rule ? await update({ id: rule.id, input }) : await create({ shopId: shop.id, input });
-    if (result.error) {
-      setGeneral([result.error.graphQLErrors[0]?.message ?? result.error.message]);
-      return;
-    }
-    const payload = result.data && ('earningRuleUpdate' in result.data ? result.data.earningRuleUpdate : result.data.earningRuleCreate);
-    if (payload && payload.errors.length > 0) {
-      const { fields, general: rest } = splitPayloadErrors(payload.errors, FORM_FIELDS);
-      form.setErrors(fields);
-      setGeneral(rest);
-      return;
-    }
+    const answer = await send(
+      () => (rule ? update({ id: rule.id, input }) : create({ shopId: shop.id, input })),
+      (data) => ('earningRuleUpdate' in data ? data.earningRuleUpdate : data.earningRuleCreate),
+    );
+    if (!answer) return;
     notifySuccess(t('rules.saved', { name: values.name }));
     onDone();
   });
@@ -496,22 +483,8 @@ function RuleForm({
           <NumberInput label={t('rules.fields.bonusPoints')} min={1} max={1000000} allowDecimal={false} {...form.getInputProps('bonusPoints')} />
         )}
         <SimpleGrid cols={{ base: 1, sm: 2 }}>
-          <DateTimePicker
-            label={t('rules.fields.startsAt')}
-            description={t('common.inShopZone', { zone: shop.timezone })}
-            placeholder={t('rules.always')}
-            clearable
-            valueFormat="YYYY-MM-DD HH:mm"
-            {...form.getInputProps('startsAt')}
-          />
-          <DateTimePicker
-            label={t('rules.fields.endsAt')}
-            description={t('common.inShopZone', { zone: shop.timezone })}
-            placeholder={t('rules.openEnded')}
-            clearable
-            valueFormat="YYYY-MM-DD HH:mm"
-            {...form.getInputProps('endsAt')}
-          />
+          <ShopDateTimePicker label={t('rules.fields.startsAt')} placeholder={t('rules.always')} {...form.getInputProps('startsAt')} />
+          <ShopDateTimePicker label={t('rules.fields.endsAt')} placeholder={t('rules.openEnded')} {...form.getInputProps('endsAt')} />
         </SimpleGrid>
         <Input.Wrapper label={t('rules.fields.daysOfWeek')} description={t('rules.daysHint')} error={form.errors.daysOfWeek}>
           <Chip.Group multiple {...form.getInputProps('daysOfWeek')}>

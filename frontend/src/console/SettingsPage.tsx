@@ -26,10 +26,10 @@ import {
   ErrorAlert,
   GeneralErrors,
   PageLoader,
-  splitPayloadErrors,
   toDecimal,
   toInt,
   useConsoleShop,
+  usePayloadSubmit,
 } from './shared';
 
 const SettingsQuery = graphql(`
@@ -254,9 +254,9 @@ function SettingsForm({ program }: { program: ProgramSettings }) {
   const shop = useConsoleShop();
   const [{ fetching }, update] = useMutation(ProgramUpdateMutation);
   const initial = useMemo(() => toValues(program), [program]);
-  const [general, setGeneral] = useState<string[]>([]);
   const [saved, setSaved] = useState<'saved' | 'unchanged' | null>(null);
   const form = useForm<SettingsValues>({ initialValues: initial });
+  const { general, clearGeneral, send } = usePayloadSubmit(form, FIELDS);
 
   // A refetch (another tab, an audit reload) brings new values: adopt them unless editing.
   useEffect(() => {
@@ -268,25 +268,16 @@ function SettingsForm({ program }: { program: ProgramSettings }) {
   }, [initial]);
 
   const submit = form.onSubmit(async (values) => {
-    setGeneral([]);
+    clearGeneral();
     setSaved(null);
     const input = settingsChanges(form.getInitialValues(), values);
     if (Object.keys(input).length === 0) {
       setSaved('unchanged');
       return;
     }
-    const result = await update({ shopId: shop.id, input });
-    if (result.error) {
-      setGeneral([result.error.graphQLErrors[0]?.message ?? result.error.message]);
-      return;
-    }
-    const payload = result.data?.programUpdate;
-    if (payload && payload.errors.length > 0) {
-      const { fields, general: rest } = splitPayloadErrors(payload.errors, FIELDS);
-      form.setErrors(fields);
-      setGeneral(rest);
-      return;
-    }
+    const answer = await send(() => update({ shopId: shop.id, input }), (data) => data.programUpdate);
+    if (!answer) return;
+    const { payload } = answer;
     if (payload?.program) {
       const next = toValues(payload.program);
       form.setValues(next);

@@ -26,7 +26,17 @@ import { useClient, useMutation, useQuery, type CombinedError } from 'urql';
 import { graphql } from '../gql';
 import type { TierPlacementInput } from '../gql/graphql';
 import { formatPoints } from '../lib/format';
-import { EditorOnly, EmptyPanel, ErrorAlert, GeneralErrors, notifySuccess, PageLoader, useConsoleShop } from './shared';
+import {
+  EditorOnly,
+  EmptyPanel,
+  ErrorAlert,
+  GeneralErrors,
+  mutationErrorMessage,
+  notifySuccess,
+  PageHeader,
+  PageLoader,
+  useConsoleShop,
+} from './shared';
 
 const TiersQuery = graphql(`
   query ConsoleTiers($slug: String!) {
@@ -438,7 +448,7 @@ function TiersEditor() {
       }
     };
     const gqlFail = (err: CombinedError, name: string) => {
-      messages.push(`${name}: ${err.graphQLErrors[0]?.message ?? err.message}`);
+      messages.push(`${name}: ${mutationErrorMessage(err)}`);
     };
 
     try {
@@ -501,15 +511,9 @@ function TiersEditor() {
 
   return (
     <Stack>
-      <Group justify="space-between" align="flex-end">
-        <div>
-          <Title order={2}>{t('tiers.title')}</Title>
-          <Text size="sm" c="dimmed">
-            {t('tiers.hint', { unit })}
-          </Text>
-        </div>
+      <PageHeader title={t('tiers.title')} hint={t('tiers.hint', { unit })}>
         {dirty ? <Badge color="orange">{t('tiers.unsaved')}</Badge> : null}
-      </Group>
+      </PageHeader>
       <GeneralErrors messages={general} />
       {ladder.rows.length === 0 ? <EmptyPanel title={t('tiers.empty')} description={t('tiers.emptyHint')} /> : null}
       <Stack gap="sm" component="ol" style={{ listStyle: 'none', padding: 0, margin: 0 }} aria-label={t('tiers.ladder')}>

@@ -1,9 +1,11 @@
-import { createContext, useContext, useRef, type ReactNode } from 'react';
-import { Alert, Button, Center, EmptyState, Group, Loader, Modal, Stack, Text } from '@mantine/core';
+import { createContext, useContext, useRef, useState, type ReactNode } from 'react';
+import { Alert, Button, Center, EmptyState, Group, Loader, Modal, Stack, Text, Title } from '@mantine/core';
+import { DateTimePicker, type DateTimePickerProps } from '@mantine/dates';
 import { IconAlertTriangle, IconLock, IconInbox } from '@tabler/icons-react';
 import { notifications } from '@mantine/notifications';
 import { useTranslation } from 'react-i18next';
-import type { CombinedError } from 'urql';
+import type { CombinedError, OperationResult } from 'urql';
+import { graphQLErrorCode, type ApiError } from '../lib/errors';
 
 /** Staff roles as the API spells them. */
 export type StaffRole = 'OWNER' | 'MANAGER' | 'CASHIER';
@@ -48,6 +50,21 @@ export function EditorOnly({ children }: { children: ReactNode }) {
   return <>{children}</>;
 }
 
+/** A console page's title with its hint below, and the page's actions (children) at the other end. */
+export function PageHeader({ title, hint, children }: { title: string; hint: ReactNode; children?: ReactNode }) {
+  return (
+    <Group justify="space-between" align="flex-end">
+      <div>
+        <Title order={2}>{title}</Title>
+        <Text size="sm" c="dimmed">
+          {hint}
+        </Text>
+      </div>
+      {children}
+    </Group>
+  );
+}
+
 /** Centered spinner with an accessible label. */
 export function PageLoader() {
   const { t } = useTranslation('console');
@@ -73,9 +90,11 @@ export function EmptyPanel({ title, description, action }: { title: string; desc
 }
 
 /** The API code of a GraphQL error (extensions.code), if any. */
-export function errorCode(error: CombinedError | undefined): string | undefined {
-  const code = error?.graphQLErrors?.[0]?.extensions?.code;
-  return typeof code === 'string' ? code : undefined;
+export const errorCode = graphQLErrorCode;
+
+/** A failed mutation's GraphQL or transport error as one line: the server's message, untranslated. */
+export function mutationErrorMessage(error: CombinedError): string {
+  return error.graphQLErrors[0]?.message ?? error.message;
 }
 
 /** Alert for a failed query or mutation, with the API code translated when known. */
@@ -93,11 +112,7 @@ export function ErrorAlert({ error, title }: { error: CombinedError | undefined;
 }
 
 /** A coded error of a mutation payload (`errors { field code message }`). */
-export interface PayloadError {
-  field?: string | null;
-  code: string;
-  message: string;
-}
+export type PayloadError = ApiError;
 
 /**
  * Splits payload errors into field messages (by camelCase field) and form-level messages.
@@ -119,6 +134,41 @@ export function splitPayloadErrors(
     }
   }
   return { fields, general };
+}
+
+/** A mutation payload with its coded errors. */
+type ErrorPayload = { errors: readonly PayloadError[] };
+
+/**
+ * The submit flow of the console's forms. `send` clears the form-level messages, runs the
+ * mutation and reports a GraphQL or transport error as one form-level message; of the
+ * payload's coded errors, those on the form's `fields` go under their inputs
+ * (`form.setErrors`) and the rest above the form (`general`, for `GeneralErrors`).
+ * It resolves to `{ payload }` when the API accepted (the payload as `pick` finds it in the
+ * answer's data, if any), to null when the change was refused.
+ */
+export function usePayloadSubmit(form: { setErrors: (errors: Record<string, string>) => void }, fields: readonly string[]) {
+  const [general, setGeneral] = useState<string[]>([]);
+  const send = async <M extends () => Promise<OperationResult>, P extends ErrorPayload>(
+    mutate: M,
+    pick: (data: NonNullable<Awaited<ReturnType<M>>['data']>) => P | null | undefined,
+  ): Promise<{ payload: P | null | undefined } | null> => {
+    setGeneral([]);
+    const result = await mutate();
+    if (result.error) {
+      setGeneral([mutationErrorMessage(result.error)]);
+      return null;
+    }
+    const payload = result.data ? pick(result.data) : undefined;
+    if (payload && payload.errors.length > 0) {
+      const split = splitPayloadErrors(payload.errors, fields);
+      form.setErrors(split.fields);
+      setGeneral(split.general);
+      return null;
+    }
+    return { payload };
+  };
+  return { general, clearGeneral: () => setGeneral([]), send };
 }
 
 /** Form-level error messages as one alert. */
@@ -177,6 +227,18 @@ export function toInt(value: string | number | null | undefined): number | null 
   if (value === '' || value === null || value === undefined) return null;
   const n = typeof value === 'number' ? value : Number(value);
   return Number.isFinite(n) ? Math.trunc(n) : null;
+}
+
+/**
+ * A clearable date and time in the shop's time zone, as `isoToLocal` gives it and
+ * `localToIso` reads it (./time); the description names the zone.
+ */
+export function ShopDateTimePicker(props: DateTimePickerProps) {
+  const { t } = useTranslation('console');
+  const shop = useConsoleShop();
+  return (
+    <DateTimePicker description={t('common.inShopZone', { zone: shop.timezone })} clearable valueFormat="YYYY-MM-DD HH:mm" {...props} />
+  );
 }
 
 /** A yes/no question before a destructive action (archive, delete). */

@@ -13,11 +13,7 @@ const RedemptionCancelDocument = graphql(`
   mutation RedemptionCancel($input: RedemptionCancelInput!) {
     redemptionCancel(input: $input) {
       redemption {
-        ...RedemptionFields
-        account {
-          id
-          pointsAvailable
-        }
+        ...RedemptionWithBalanceFields
       }
       errors {
         field

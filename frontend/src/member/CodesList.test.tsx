@@ -2,25 +2,13 @@ import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import type { RedemptionFieldsFragment } from '../gql/graphql';
 import { CodesList } from './CodesList';
+import { redemptionFixture } from '../test/fixtures';
 import { renderWithProviders, type MockResult } from '../test/utils';
 
 const shopId = 'U2hvcDox';
 
 function code(n: number, overrides: Partial<RedemptionFieldsFragment> = {}): RedemptionFieldsFragment {
-  return {
-    id: `UmVkZW1wdGlvbjo${n}`,
-    code: `CODE-000${n}`,
-    status: 'ISSUED',
-    points: 150,
-    issuedAt: '2026-11-20T10:00:00+00:00',
-    expiresAt: '2026-12-20T10:00:00+00:00',
-    usedAt: null,
-    cancelledAt: null,
-    expiredAt: null,
-    reward: { id: 'UmV3YXJkOjE=', name: 'Free espresso', translations: [] },
-    shop: { id: shopId, name: 'Demo Coffee' },
-    ...overrides,
-  };
+  return redemptionFixture({ id: `UmVkZW1wdGlvbjo${n}`, code: `CODE-000${n}`, shop: { id: shopId, name: 'Demo Coffee' }, ...overrides });
 }
 
 function page(codes: RedemptionFieldsFragment[], hasNextPage: boolean, endCursor: string | null): MockResult {

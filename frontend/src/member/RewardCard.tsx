@@ -16,11 +16,7 @@ const RewardRedeemDocument = graphql(`
     rewardRedeem(input: $input, idempotencyKey: $idempotencyKey) {
       replayed
       redemption {
-        ...RedemptionFields
-        account {
-          id
-          pointsAvailable
-        }
+        ...RedemptionWithBalanceFields
       }
       errors {
         field

@@ -124,3 +124,17 @@ export const RedemptionFields = graphql(`
     }
   }
 `);
+
+/**
+ * A code as redeeming or cancelling it answers, with the account's new balance: an answer
+ * naming the MemberAccount invalidates the cached queries holding it, so the account views refetch.
+ */
+export const RedemptionWithBalanceFields = graphql(`
+  fragment RedemptionWithBalanceFields on Redemption {
+    ...RedemptionFields
+    account {
+      id
+      pointsAvailable
+    }
+  }
+`);

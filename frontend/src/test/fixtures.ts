@@ -2,6 +2,7 @@ import type {
   AccountRewardFieldsFragment,
   AccountSummaryFieldsFragment,
   LedgerEntryFieldsFragment,
+  RedemptionFieldsFragment,
   TillRedemptionFieldsFragment,
 } from '../gql/graphql';
 
@@ -69,8 +70,8 @@ export function rewardFixture(name: string, pointsCost: number, affordable: bool
   };
 }
 
-/** A redemption as the till sees it. */
-export function tillRedemptionFixture(overrides: Partial<TillRedemptionFieldsFragment> = {}): TillRedemptionFieldsFragment {
+/** An issued code for a Free espresso at Demo Coffee. */
+export function redemptionFixture(overrides: Partial<RedemptionFieldsFragment> = {}): RedemptionFieldsFragment {
   return {
     id: 'UmVkZW1wdGlvbjox',
     code: '7Q2M-ZK4D-XR920',
@@ -83,6 +84,14 @@ export function tillRedemptionFixture(overrides: Partial<TillRedemptionFieldsFra
     expiredAt: null,
     reward: { id: 'UmV3YXJkOjE=', name: 'Free espresso', translations: [] },
     shop: { id: 'U2hvcDox', name: 'Demo Coffee' },
+    ...overrides,
+  };
+}
+
+/** A redemption as the till sees it. */
+export function tillRedemptionFixture(overrides: Partial<TillRedemptionFieldsFragment> = {}): TillRedemptionFieldsFragment {
+  return {
+    ...redemptionFixture(),
     account: { id: 'TWVtYmVyQWNjb3VudDox', member: { displayName: 'Ada' }, tier: silver },
     ...overrides,
   };
