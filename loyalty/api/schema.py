@@ -108,6 +108,10 @@ class EarningPreviewInput:
     tier_id: strawberry.ID | None = strawberry.field(
         default=None, description="Global id of the member's tier; the entry tier when null."
     )
+    points_paid_amount: Decimal = strawberry.field(
+        default=Decimal("0"),
+        description="Part of the goods paid with points, shop currency: it earns nothing (clamped to 0..goods).",
+    )
 
 
 @strawberry.type(description="The points an order would earn, and each earning rule's contribution.")
@@ -155,6 +159,7 @@ class LoyaltyQuery:
             lines=[(line.quantity, line.unit_price, line.category_slug) for line in input.lines],
             placed_at=input.placed_at,
             tier_id=decode_global_id(input.tier_id, "Tier") if input.tier_id else None,
+            points_paid=input.points_paid_amount,
         )
         if quote is None:
             return None

@@ -29,10 +29,10 @@ from loyalty.models import EntryKind, LoyaltyProgram, MemberAccount, PointsEntry
 from loyalty.services.ledger import Movement, entry_existing, points_earn, points_take_back
 from loyalty.services.lifecycle import account_release_due
 from loyalty.services.occasions import welcome_bonus_post
-from loyalty.services.rules import EarnQuote, QuoteLine, earning_quote, program_rules
+from loyalty.services.rules import CENT, EarnQuote, QuoteLine, earning_quote, points_paid_shares, program_rules
 from loyalty.services.tiers import account_get_or_enroll, tier_evaluate
 from loyalty.signals import order_points_posted
-from marketplace.models import MONEY_PLACES, Order, OrderEvent, OrderStatus
+from marketplace.models import Order, OrderEvent, OrderStatus
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,6 @@ class OrderEventOutcome:
     tier_changed: bool = False
 
 
-CENT = Decimal(1).scaleb(-MONEY_PLACES)
 #: Statuses whose event takes back everything still unreturned.
 FULL_RETURN_STATUSES = frozenset({OrderStatus.RETURNED, OrderStatus.REFUNDED})
 RETURN_STATUSES = FULL_RETURN_STATUSES | {OrderStatus.PARTIALLY_RETURNED}
@@ -63,25 +62,6 @@ class EarnLine:
     quantity: int
     amount: Decimal
     category_id: int | None
-
-
-def points_paid_shares(amounts: list[Decimal], points_paid: Decimal) -> list[Decimal]:
-    """Split ``points_paid`` over lines of ``amounts`` in proportion, in whole cents, summing exactly.
-
-    Each line first gets ``paid x line / goods`` rounded down to the cent; the cents left over
-    go one each to the lines with the largest remainders (then the earliest line). A share
-    never exceeds its line. ``amounts`` and the result are in the shop's currency.
-    """
-    goods = sum(amounts, Decimal("0"))
-    if points_paid <= 0 or goods <= 0:
-        return [Decimal("0.00")] * len(amounts)
-    exact = [Fraction(points_paid) * Fraction(amount) / Fraction(goods) / Fraction(CENT) for amount in amounts]
-    cents = [math.floor(value) for value in exact]  # exact fractions of a cent: no rounding error
-    left = int(points_paid / CENT) - sum(cents)
-    by_remainder = sorted(range(len(amounts)), key=lambda i: (-(exact[i] - cents[i]), i))
-    for index in by_remainder[:left]:
-        cents[index] += 1
-    return [Decimal(count) * CENT for count in cents]
 
 
 def order_earn_lines(order: Order) -> list[EarnLine]:

@@ -19,13 +19,15 @@ The rule, in full (docs/ledger.md, "Earning"):
 from __future__ import annotations
 
 import datetime as dt
+import math
 import zoneinfo
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 
 from loyalty.models import EarningRule, LoyaltyProgram, RuleKind, Tier
 from loyalty.services.ledger import points_for_amount
-from marketplace.models import Category
+from marketplace.models import MONEY_PLACES, Category
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,25 @@ def _points(lines: list[QuoteLine], rate: Decimal, tier_multiplier: Decimal, mul
     return points_for_amount(amount=total, rate=rate, multiplier=Decimal("1"))
 
 
+def points_paid_shares(amounts: list[Decimal], points_paid: Decimal) -> list[Decimal]:
+    """Split ``points_paid`` over lines of ``amounts`` in proportion, in whole cents, summing exactly.
+
+    Each line first gets ``paid x line / goods`` rounded down to the cent; the cents left over
+    go one each to the lines with the largest remainders (then the earliest line). A share
+    never exceeds its line. ``amounts`` and the result are in the shop's currency.
+    """
+    goods = sum(amounts, Decimal("0"))
+    if points_paid <= 0 or goods <= 0:
+        return [Decimal("0.00")] * len(amounts)
+    exact = [Fraction(points_paid) * Fraction(amount) / Fraction(goods) / Fraction(CENT) for amount in amounts]
+    cents = [math.floor(value) for value in exact]  # exact fractions of a cent: no rounding error
+    left = int(points_paid / CENT) - sum(cents)
+    by_remainder = sorted(range(len(amounts)), key=lambda i: (-(exact[i] - cents[i]), i))
+    for index in by_remainder[:left]:
+        cents[index] += 1
+    return [Decimal(count) * CENT for count in cents]
+
+
 def earning_quote(
     *, program: LoyaltyProgram, rules: list[EarningRule], lines: list[QuoteLine], at: dt.datetime, tier: Tier | None
 ) -> EarnQuote:
@@ -137,6 +158,10 @@ def earning_quote(
     return EarnQuote(base_points=base, points=running + bonus, rules=tuple(applied))
 
 
+#: One cent (the smallest amount of money Patron stores).
+CENT = Decimal(1).scaleb(-MONEY_PLACES)
+
+
 def program_rules(program: LoyaltyProgram) -> list[EarningRule]:
     """The program's active rules with their categories and tiers (three queries)."""
     return list(
@@ -145,12 +170,18 @@ def program_rules(program: LoyaltyProgram) -> list[EarningRule]:
 
 
 def earning_preview(
-    *, shop_id: int, lines: list[tuple[int, Decimal, str | None]], placed_at: dt.datetime | None, tier_id: int | None
+    *,
+    shop_id: int,
+    lines: list[tuple[int, Decimal, str | None]],
+    placed_at: dt.datetime | None,
+    tier_id: int | None,
+    points_paid: Decimal = Decimal("0"),
 ) -> EarnQuote | None:
     """Quote an order of ``(quantity, unit price, category slug)`` lines for the shop's program.
 
     ``placed_at`` defaults to now; ``tier_id`` (one of the program's tiers) defaults to the
-    entry tier. Returns ``None`` for an unknown shop, one without a program or with its program
+    entry tier; ``points_paid`` (the part of the goods paid with points, clamped to the goods)
+    earns nothing, as on a real order. Returns ``None`` for an unknown shop, one without a program or with its program
     paused (inactive: real orders earn nothing then either); negative
     amounts or quantities count as zero (a preview never raises for a user's typo).
     """
@@ -165,12 +196,13 @@ def earning_preview(
     )
     slugs = {slug for _, _, slug in lines if slug}
     categories = dict(Category.objects.filter(slug__in=slugs).values_list("slug", "pk")) if slugs else {}
+    amounts = [max(Decimal(quantity), Decimal(0)) * max(Decimal(price), Decimal(0)) for quantity, price, _ in lines]
+    # The points-paid part earns nothing, spread over the lines exactly as a real order's is.
+    paid = min(max(points_paid, Decimal(0)), sum(amounts, Decimal(0))).quantize(CENT)
+    shares = points_paid_shares(amounts, paid)
     quote_lines = [
-        QuoteLine(
-            amount=max(Decimal(quantity), Decimal(0)) * max(Decimal(price), Decimal(0)),
-            category_id=categories.get(slug),
-        )
-        for quantity, price, slug in lines
+        QuoteLine(amount=amount - share, category_id=categories.get(slug))
+        for amount, share, (_, _, slug) in zip(amounts, shares, lines, strict=True)
     ]
     return earning_quote(
         program=program, rules=program_rules(program), lines=quote_lines, at=placed_at or timezone.now(), tier=tier

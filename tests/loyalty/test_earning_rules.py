@@ -168,3 +168,36 @@ def test_earning_preview_equals_the_real_earning_and_names_the_rules():
     assert entry.points == preview["data"]["earningPreview"]["points"]
     unknown = gql(Client(), query, {"shop": "nope", "at": at.isoformat()})
     assert unknown["data"]["earningPreview"] is None
+
+
+def test_a_preview_of_an_order_paid_partly_with_points_equals_its_real_earning():
+    from django.test import Client
+    from strawberry import relay
+
+    from marketplace.models import Category
+    from tests.api.graphql import gql
+    from tests.factories import order_input
+
+    shop = tehran_shop()
+    books = Category.objects.create(name="Books", slug="books")
+    rule(shop, name="Double on books", categories=[books])
+    at = dt.datetime(2026, 3, 1, 12, 0, tzinfo=TEHRAN)
+    # 3 x 10.00 of books + 1 x 20.00 of other goods, 10.00 of it paid with points: the shares are
+    # 6.00 (books) and 4.00, so 24.00 of books earn double and 16.00 once: 24 x 2 + 16 = 64
+    query = """query($shop: ID!, $at: DateTime!, $paid: Decimal!) { earningPreview(shopId: $shop, input: {
+      placedAt: $at, pointsPaidAmount: $paid,
+      lines: [{quantity: 3, unitPrice: "10.00", categorySlug: "books"}, {quantity: 1, unitPrice: "20.00"}]}) {
+      basePoints points } }"""
+    variables = {"shop": str(relay.GlobalID("Shop", str(shop.pk))), "at": at.isoformat()}
+    preview = gql(Client(), query, {**variables, "paid": "10.00"})["data"]["earningPreview"]
+    assert preview == {"basePoints": 40, "points": 64}
+    customer = CustomerFactory()
+    data = order_input(
+        shop, "paid", customer=customer, at=at, items=((3, "10.00", "books"), (1, "20.00")), points_paid="10.00"
+    )
+    event = order_event_record(data=data, idempotency_key="paid", actor=None).event
+    order_event_process(event_id=event.pk, broadcast=False)
+    assert PointsEntry.objects.get(order__external_id="paid").points == preview["points"]
+    # more than the goods is clamped: nothing earns
+    everything = gql(Client(), query, {**variables, "paid": "999.00"})["data"]["earningPreview"]
+    assert everything == {"basePoints": 0, "points": 0}
