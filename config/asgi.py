@@ -20,12 +20,14 @@ from strawberry.channels import GraphQLWSConsumer  # noqa: E402
 from config.embedded import start_embedded_runtime  # noqa: E402
 from config.schema import schema  # noqa: E402
 
-websocket_urls = [re_path(r"^graphql/?$", GraphQLWSConsumer.as_asgi(schema=schema))]
+# django-stubs type re_path()'s view as a Django view and types-channels want URLRouter's routes
+# as its own URLPattern subclass; channels documents routing ASGI consumers through re_path.
+websocket_urls = [re_path(r"^graphql/?$", GraphQLWSConsumer.as_asgi(schema=schema))]  # type: ignore[arg-type]
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urls))),
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urls))),  # type: ignore[arg-type]
     }
 )
 

@@ -111,7 +111,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": SQLITE_PATH,
+            "NAME": str(SQLITE_PATH),
             # SQLite serialises writers; a generous timeout lets the in-process worker threads
             # and the web requests take turns instead of failing with "database is locked".
             # WAL lets readers run beside the writer; synchronous=NORMAL is durable across

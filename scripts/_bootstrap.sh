@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Shared set-up for scripts/run and scripts/test: a virtualenv in .venv with Patron installed.
-# Re-installs only when pyproject.toml changed since the last install.
+# Installs the pinned versions from the lock file (requirements.txt, or requirements-dev.txt for
+# `_bootstrap.sh dev`; scripts/lock regenerates both), then Patron itself without dependencies.
+# Re-installs only when the lock file or pyproject.toml changed since the last install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -10,11 +12,13 @@ if ! "$PYTHON" -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] < (
 fi
 extras=${1:-}
 stamp=".venv/.installed${extras:+-$extras}"
+lock="requirements${extras:+-$extras}.txt"
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ "$lock" -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".${extras:+[$extras]}"
+  .venv/bin/python -m pip install --quiet -r "$lock"
+  .venv/bin/python -m pip install --quiet --no-deps -e .
   touch "$stamp"
 fi

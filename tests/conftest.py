@@ -6,8 +6,23 @@ Tests marked ``postgres`` need row locks, triggers and real concurrent transacti
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.db import connection
+from pytest_django.fixtures import _set_suffix_to_test_databases
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """A test database of this run's own (``test_patron_<PATRON_TEST_SUFFIX>``) when scripts/test sets one.
+
+    Concurrent runs against one PostgreSQL server would otherwise create and drop the same
+    ``test_patron`` under each other (pytest-django's xdist suffix does the same for workers).
+    """
+    suffix = os.environ.get("PATRON_TEST_SUFFIX")
+    if suffix:
+        _set_suffix_to_test_databases(suffix=suffix)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -11,12 +11,12 @@ import datetime as dt
 import gzip
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 from loyalty.models import TierBasis, TierWindow
 from marketplace.services.orders import CustomerInput, OrderLineInput
@@ -140,10 +140,14 @@ def parse_int(value: str, source: str, column: str, *, minimum: int) -> int:
     return int(text)
 
 
-def header_check(header: list[str] | None, expected: tuple[str, ...], source: str) -> None:
-    """Refuse a file whose header is missing or lacks one of the ``expected`` columns."""
+_Header = TypeVar("_Header", bound=Sequence[str])
+
+
+def header_check(header: _Header | None, expected: tuple[str, ...], source: str) -> _Header:
+    """Refuse a file whose header is missing or lacks one of the ``expected`` columns; else return it."""
     if header is None:
         raise ImportFormatError(source, "the file is empty (no header)")
     missing = [name for name in expected if name not in header]
     if missing:
         raise ImportFormatError(source, f"missing column(s) {', '.join(missing)}; header is {','.join(header)}")
+    return header

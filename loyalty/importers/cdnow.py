@@ -68,8 +68,7 @@ def read_cdnow(path: Path, *, limit: int | None = None) -> ImportBatch:
     zero = 0
     with open_text(path) as text:
         reader = csv.reader(text)
-        header = next(reader, None)
-        header_check(header, COLUMNS, f"{name} line 1")
+        header = header_check(next(reader, None), COLUMNS, f"{name} line 1")
         index = {column: header.index(column) for column in COLUMNS}
         for row in reader:
             if not row:  # a blank line holds no data (e.g. a trailing newline)

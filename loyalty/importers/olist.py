@@ -260,10 +260,11 @@ def read_olist(path: Path, *, limit: int | None = None) -> ImportBatch:
             )
             shipping = sum((item.freight for item in seller_items), Decimal("0"))
             parts += 1
-            common = {"shop_external_id": seller_id, "order_external_id": order_id, "customer": customer}
             events.append(
                 ImportEvent(
-                    **common,
+                    shop_external_id=seller_id,
+                    order_external_id=order_id,
+                    customer=customer,
                     status=OrderStatus.PLACED,
                     occurred_at=placed_at,
                     lines=lines,
@@ -272,10 +273,12 @@ def read_olist(path: Path, *, limit: int | None = None) -> ImportBatch:
                     source=source,
                 )
             )
-            if then is not None:
+            if then is not None and later is not None:  # ``later`` is known whenever ``then`` is
                 events.append(
                     ImportEvent(
-                        **common,
+                        shop_external_id=seller_id,
+                        order_external_id=order_id,
+                        customer=customer,
                         status=then,
                         occurred_at=later,
                         lines=(),

@@ -263,12 +263,13 @@ def _batch(name: str, shops: dict[str, ShopSpec], gathered: dict[tuple, _Event],
             )
         )
     first: dict[tuple[str, str], ImportEvent] = {}
-    for event in sorted(events, key=ImportEvent.sort_key):
-        first.setdefault((event.shop_external_id, event.order_external_id), event)
-    for event in first.values():
-        if not event.lines:
+    for imported in sorted(events, key=ImportEvent.sort_key):
+        first.setdefault((imported.shop_external_id, imported.order_external_id), imported)
+    for opening in first.values():
+        if not opening.lines:
             raise ImportFormatError(
-                event.source, f"the first event of order {event.order_external_id} ({event.status}) needs its lines"
+                opening.source,
+                f"the first event of order {opening.order_external_id} ({opening.status}) needs its lines",
             )
     shop_ids = {event.shop_external_id for event in events}
     return ImportBatch(

@@ -106,10 +106,14 @@ def shops_ensure(specs: dict[str, ShopSpec]) -> dict[str, Shop]:
     """
     shops: dict[str, Shop] = {}
     for chunk in _chunks(list(specs)):
-        shops.update((shop.external_id, shop) for shop in Shop.objects.filter(external_id__in=chunk))
+        shops.update(
+            (shop.external_id, shop)
+            for shop in Shop.objects.filter(external_id__in=chunk)
+            if shop.external_id is not None  # always: found by it
+        )
     with_program: set[int] = set()
-    for chunk in _chunks([shop.pk for shop in shops.values()]):
-        with_program.update(LoyaltyProgram.objects.filter(shop_id__in=chunk).values_list("shop_id", flat=True))
+    for pks in _chunks([shop.pk for shop in shops.values()]):
+        with_program.update(LoyaltyProgram.objects.filter(shop_id__in=pks).values_list("shop_id", flat=True))
     for external_id, spec in specs.items():
         shop = shops.get(external_id)
         if shop is not None and shop.pk in with_program:

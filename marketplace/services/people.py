@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from marketplace.models import Customer, Shop, StaffMembership, StaffRole
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def user_ensure(*, username: str, password: str, email: str = "") -> AbstractBaseUser:
+
+def user_ensure(*, username: str, password: str, email: str = "") -> User:
     """The user called ``username``, created with ``password`` when new (an existing password is kept)."""
     user_model = get_user_model()
     user = user_model.objects.filter(username=username).first()
@@ -37,7 +41,7 @@ def customer_ensure_login(
     return customer
 
 
-def staff_grant(*, user: AbstractBaseUser, shop: Shop, role: StaffRole) -> StaffMembership:
+def staff_grant(*, user: User, shop: Shop, role: StaffRole) -> StaffMembership:
     """Give ``user`` the ``role`` in ``shop`` (replacing a previous role there)."""
     membership, _ = StaffMembership.objects.update_or_create(user=user, shop=shop, defaults={"role": role})
     return membership

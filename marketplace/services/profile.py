@@ -27,7 +27,7 @@ _CONSENTS = ("consent_email", "consent_sms", "consent_push")
 
 def calendars() -> tuple[str, ...]:
     """The calendars a member may choose (``Customer.calendar`` choices): gregorian, jalali."""
-    return tuple(value for value, _ in Customer._meta.get_field("calendar").choices)
+    return tuple(value for value, _ in Customer._meta.get_field("calendar").flatchoices)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandParser
 
 from loyalty.management.commands._jobs import add_job_arguments, job_now, job_suffix
@@ -23,7 +25,7 @@ class Command(BaseCommand):
         """--dry-run, --as-of."""
         add_job_arguments(parser)
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         """Run the job and print the summary line."""
         now, dry_run = job_now(options), bool(options["dry_run"])
         summary = occasions_bonus_due(now=now, dry_run=dry_run)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from loyalty.models import MemberAccount, PointsEntry
@@ -23,7 +25,7 @@ class Command(BaseCommand):
         """--shop SLUG restricts the check to one shop's accounts."""
         parser.add_argument("--shop", metavar="SLUG", help="Check only this shop's accounts.")
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         """Run the checks, print each discrepancy, then the totals."""
         accounts = MemberAccount.objects.all()
         entries = PointsEntry.objects.all()

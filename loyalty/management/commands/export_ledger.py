@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
@@ -79,7 +80,7 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["csv"], default="csv", help="Output format (csv).")
         parser.add_argument("--output", metavar="PATH", help="Write to PATH instead of stdout.")
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         """Write the header and one row per entry."""
         entries = PointsEntry.objects.select_related("account__program__shop", "account__customer").order_by(
             "account__program__shop_id", "account_id", "created_at", "id"

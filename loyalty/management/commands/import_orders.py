@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import dramatiq
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from loyalty.importers import READERS, ImportFormatError, batch_read
+from loyalty.importers.base import ImportEvent
 from loyalty.importers.replay import ReplayError, batch_replay
 
 
@@ -51,7 +54,7 @@ class Command(BaseCommand):
             "--no-release", action="store_true", help="Do not release pending points whose return window passed."
         )
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         """Read and validate the whole source, replay it, print the summary line."""
         path = Path(str(options["path"]))
         fmt = str(options["format"])
@@ -65,7 +68,7 @@ class Command(BaseCommand):
             self.stderr.write(f"note: {note}")
         via_worker = bool(options["via_worker"])
 
-        def progress(events):
+        def progress(events: list[ImportEvent]) -> Iterable[ImportEvent]:
             # To the real stderr (tqdm redraws with \r, which Django's OutputWrapper would break);
             # disable=None hides the bar when stderr is not a terminal (CI logs, tests).
             return tqdm(events, total=len(events), desc=f"import {fmt}", unit="event", file=sys.stderr, disable=None)

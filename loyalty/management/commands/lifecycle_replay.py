@@ -12,6 +12,7 @@ import zoneinfo
 from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.core.management import call_command
@@ -75,7 +76,7 @@ class Command(BaseCommand):
             help="Last month end (default: December of the last event's year).",
         )
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         """Configure, replay month by month, print the quarters, check the ledger."""
         started = time.perf_counter()
         path, fmt = Path(str(options["path"])), str(options["format"])
@@ -89,15 +90,16 @@ class Command(BaseCommand):
             raise CommandError(f"nothing imported: {exc}") from exc
         if not batch.events:
             raise CommandError("the source holds no order events")
+        tier_window = str(options["tier_window"])
         settings = {
             "expiry_months": int(options["expiry_months"]) or None,
-            "tier_window": str(options["tier_window"]),
+            "tier_window": tier_window,
             "downgrade_policy": str(options["downgrade_policy"]),
             "downgrade_grace_days": int(options["grace_days"]),
         }
         shops = shops_ensure(
             {
-                key: replace(spec, program=replace(spec.program, tier_window=settings["tier_window"]))
+                key: replace(spec, program=replace(spec.program, tier_window=tier_window))
                 for key, spec in batch.shops.items()
             }
         )
@@ -194,15 +196,15 @@ class Command(BaseCommand):
         self.stdout.write(" ".join(f"{name:>9}" for name in header))
         totals: dict[str, int] = defaultdict(int)
         for quarter in sorted(rows):
-            row = rows[quarter]
+            figures = rows[quarter]
             values = (
-                row["orders"],
-                row[EntryKind.EARN],
-                row[EntryKind.RELEASE],
-                -row[EntryKind.EXPIRE],
-                row["up"],
-                row["down"],
-                row["kept"],
+                figures["orders"],
+                figures[EntryKind.EARN],
+                figures[EntryKind.RELEASE],
+                -figures[EntryKind.EXPIRE],
+                figures["up"],
+                figures["down"],
+                figures["kept"],
             )
             for name, value in zip(header[1:], values, strict=True):
                 totals[name] += value

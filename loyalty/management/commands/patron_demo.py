@@ -6,10 +6,11 @@ import datetime as dt
 import zoneinfo
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from loyalty.models import EarningRule, LoyaltyProgram, RuleKind, TierWindow
@@ -20,6 +21,9 @@ from loyalty.services.rules_admin import EarningRuleData, earning_rule_create
 from marketplace.models import Order, Shop, StaffRole
 from marketplace.services.orders import CustomerInput, OrderEventInput, OrderLineInput, order_event_record
 from marketplace.services.people import customer_ensure_login, staff_grant, user_ensure
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 DEMO_MEMBER = ("demo", "demo-member-pass")
 DEMO_OWNER = ("owner", "demo-owner-pass")
@@ -79,11 +83,11 @@ class Command(BaseCommand):
 
     help = __doc__
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         """``--skip-samples`` leaves the bundled data sets out (faster)."""
         parser.add_argument("--skip-samples", action="store_true", help="Do not import the bundled samples.")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         """Load samples and demo data and print the logins."""
         samples = Path(settings.BASE_DIR) / "samples"
         if not options["skip_samples"]:
@@ -97,6 +101,8 @@ class Command(BaseCommand):
             external_id="demo-member-1",
             is_demo=True,
         )
+        if member.external_id is None:
+            raise CommandError(f"the login {DEMO_MEMBER[0]} belongs to a customer without an external id")
         if member.birth_date is None:
             # A Jalali birthday twelve days from the first demo run, and e-mail consent, so that
             # shop.upcomingOccasions and the birthday job have something to show in the demo.
@@ -146,14 +152,14 @@ class Command(BaseCommand):
         )
 
     @staticmethod
-    def _campaigns(shop: Shop, owner) -> None:
+    def _campaigns(shop: Shop, owner: User) -> None:
         """Create the shop's seasonal campaigns (``DEMO_CAMPAIGNS``) as the owner, skipping existing names."""
         zone = zoneinfo.ZoneInfo(shop.timezone)
         for name, settings_ in DEMO_CAMPAIGNS.get(shop.slug, []):
             if EarningRule.objects.filter(program__shop=shop, name=name).exists():
                 continue
             fields = dict(settings_)
-            starts, ends = (dt.datetime(*fields.pop(key), tzinfo=zone) for key in ("starts", "ends"))
+            starts, ends = (dt.datetime(*fields.pop(key)).replace(tzinfo=zone) for key in ("starts", "ends"))
             earning_rule_create(
                 user=owner, shop_id=shop.pk, data=EarningRuleData(name=name, starts_at=starts, ends_at=ends, **fields)
             )

@@ -11,8 +11,9 @@ instead (live updates then reach open dashboards in services mode, where Redis c
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
@@ -39,11 +40,11 @@ class Command(BaseCommand):
 
     help = "Enable referrals in the demo shops and open a demo referral (--deliver completes it)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         """``--deliver`` records the friend's qualifying order now."""
         parser.add_argument("--deliver", action="store_true", help="Deliver the friend's first order now.")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         """Create what is missing; print the codes."""
         for slug, (referrer, referee, minimum) in DEMO_SETTINGS.items():
             shop = Shop.objects.filter(slug=slug, is_demo=True).select_related("program").first()
@@ -81,6 +82,8 @@ class Command(BaseCommand):
             f"in {shop.name}; deliver an order of 10 USD or more for customer demo-member-2 to complete it"
         )
         if options["deliver"] and not Order.objects.filter(shop=shop, external_id="DEMO-REF-1").exists():
+            if friend.external_id is None:
+                raise CommandError(f"the login {DEMO_FRIEND[0]} belongs to a customer without an external id")
             result = order_event_record(
                 data=OrderEventInput(
                     shop_id=shop.pk,

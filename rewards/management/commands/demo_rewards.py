@@ -6,6 +6,7 @@ Runs after ``patron_demo`` (which creates the demo shops and member); ``scripts/
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -15,7 +16,7 @@ from rewards.models import Reward, RewardKind
 from rewards.services import reward_redeem
 
 #: shop slug -> [(name, kind, points cost, value, stock)]
-CATALOGUES = {
+CATALOGUES: dict[str, list[tuple[str, RewardKind, int, Decimal | None, int | None]]] = {
     "demo-coffee": [
         ("Free espresso", RewardKind.FREE_PRODUCT, 50, None, None),
         ("Bag of house beans", RewardKind.FREE_PRODUCT, 100, None, 25),
@@ -40,7 +41,7 @@ class Command(BaseCommand):
 
     help = __doc__
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         """Create what is missing; redeem with fixed idempotency keys (a second run replays)."""
         for slug, rewards in CATALOGUES.items():
             shop = Shop.objects.filter(slug=slug, is_demo=True).select_related("program").first()
@@ -61,6 +62,8 @@ class Command(BaseCommand):
                     },
                 )
         member = Customer.objects.select_related("user").get(external_id="demo-member-1")
+        if member.user is None:
+            raise CommandError("the demo member has no login: run patron_demo first")
         for slug, name in DEMO_REDEMPTIONS:
             reward = Reward.objects.get(program__shop__slug=slug, name=name)
             result = reward_redeem(user=member.user, reward_id=reward.pk, idempotency_key=f"demo:{slug}:{name}")
