@@ -1,17 +1,26 @@
-"""Who is calling: the same answer over HTTP (Django request) and WebSocket (channels scope)."""
+"""Who is calling: the same answer over HTTP (Django request) and WebSocket (channels scope).
+
+The caller's staff roles are read once per operation (one query) and kept on the operation's
+context, so that every staff-only field of a request, and every row of a list that shows
+staff-only details, asks the capability table without another query.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.http import HttpRequest
 from strawberry.types import Info
 
-from config.graphql.errors import not_authenticated, permission_denied
-from marketplace.models import StaffRole
-from marketplace.selectors import staff_role, staff_shop_ids
+from api_core.errors import not_authenticated, permission_denied
+from marketplace.models import StaffMembership, StaffRole
+from marketplace.permissions import Capability, role_can
+from marketplace.selectors import customer_for_user
+
+_CALLER_KEY = "_patron_caller"
 
 
 def request_of(info: Info) -> Any:
@@ -50,28 +59,61 @@ class ViewerIdentity:
     email: str
 
 
-def staff_shop_ids_of_caller(info: Info) -> frozenset[int]:
-    """Ids of the shops the caller works for, read once per operation and kept on its context
-    (one query the first time, none after): for fields that show staff-only details row by row."""
+class Caller:
+    """The operation's user and their staff role in each shop they work for (``shop id -> role``)."""
+
+    def __init__(self, *, user: AbstractBaseUser | AnonymousUser, roles: dict[int, StaffRole]) -> None:
+        """``roles`` maps shop ids to the user's staff role there (empty for anonymous or members)."""
+        self.user = user
+        self.roles = roles
+
+    @cached_property
+    def customer_id(self) -> int | None:
+        """The caller's customer record id, or ``None`` (anonymous, staff-only); one query, first use only."""
+        customer = customer_for_user(user=self.user)
+        return customer.pk if customer is not None else None
+
+    @property
+    def is_authenticated(self) -> bool:
+        """Whether a user is logged in (session or token)."""
+        return bool(self.user.is_authenticated)
+
+    def can(self, capability: Capability, shop_id: int | None) -> bool:
+        """Whether the caller holds ``capability`` in shop ``shop_id`` (capability table; no query)."""
+        return shop_id is not None and role_can(self.roles.get(shop_id), capability)
+
+    def shop_ids_with(self, capability: Capability) -> frozenset[int]:
+        """The shops in which the caller holds ``capability``."""
+        return frozenset(shop_id for shop_id, role in self.roles.items() if role_can(role, capability))
+
+
+def caller_of(info: Info) -> Caller:
+    """The operation's :class:`Caller`, read once per operation (one query for a logged-in user)."""
     context = info.context
     store = context if isinstance(context, dict) else vars(context)
-    if "_patron_staff_shop_ids" not in store:
-        store["_patron_staff_shop_ids"] = frozenset(staff_shop_ids(user=current_user(info)))
-    return store["_patron_staff_shop_ids"]
+    caller = store.get(_CALLER_KEY)
+    if caller is None:
+        user = current_user(info)
+        roles: dict[int, StaffRole] = {}
+        if user.is_authenticated:
+            roles = {
+                shop_id: StaffRole(role)
+                for shop_id, role in StaffMembership.objects.filter(user_id=user.pk).values_list("shop_id", "role")
+            }
+        caller = store[_CALLER_KEY] = Caller(user=user, roles=roles)
+    return caller
 
 
-def require_shop_role(
-    info: Info, *, shop_id: int, message: str, roles: tuple[StaffRole, ...] | None = None
-) -> StaffRole:
-    """The caller's staff role in the shop, if it is one of ``roles`` (any role when ``None``).
+def require_capability(info: Info, *, shop_id: int | None, capability: Capability, message: str) -> Caller:
+    """The caller, if they hold ``capability`` in shop ``shop_id`` (the capability table).
 
-    Raises ``NOT_AUTHENTICATED`` for an anonymous caller and ``PERMISSION_DENIED`` (with
-    ``message``) for anyone else: the check every staff-only query field starts with.
+    Raises the GraphQL error ``NOT_AUTHENTICATED`` for an anonymous caller and
+    ``PERMISSION_DENIED`` (with ``message``) for anyone else: queries and subscriptions fail
+    loudly, never with a silent null.
     """
-    user = current_user(info)
-    if not user.is_authenticated:
+    caller = caller_of(info)
+    if not caller.is_authenticated:
         raise not_authenticated()
-    role = staff_role(user=user, shop_id=shop_id)
-    if role is None or (roles is not None and role not in roles):
+    if not caller.can(capability, shop_id):
         raise permission_denied(message)
-    return role
+    return caller

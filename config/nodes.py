@@ -2,7 +2,7 @@
 
 Each app's ``api`` contributes a *part* (a strawberry type that is never in the schema by
 itself); the composite type here inherits all parts. Lower apps reference these composites
-lazily (``strawberry.lazy("config.graphql.nodes")``), so no app imports a higher one and a new
+lazily (``strawberry.lazy("config.nodes")``), so no app imports a higher one and a new
 app extends ``Shop``, ``MemberAccount`` or ``Viewer`` by adding its part here.
 """
 
@@ -16,12 +16,13 @@ from loyalty.api.schema import ViewerLoyaltyPart
 from loyalty.api.types import AccountLoyaltyPart, ShopActivityPart, ShopLoyaltyPart
 from marketplace import models as mp
 from marketplace.api.profile import ViewerMarketplacePart
+from marketplace.api.types import ShopMarketplacePart
 from referrals.api.types import AccountReferralsPart, ShopReferralsPart, ViewerReferralsPart
 from rewards.api.types import AccountRewardsPart, ShopRewardsPart, ViewerRewardsPart
 
 
 @strawberry_django.type(mp.Shop, name="Shop", description="A shop of the marketplace with its loyalty program.")
-class Shop(ShopReferralsPart, ShopRewardsPart, ShopActivityPart, ShopLoyaltyPart):
+class Shop(ShopReferralsPart, ShopRewardsPart, ShopActivityPart, ShopLoyaltyPart, ShopMarketplacePart):
     """A shop: its public face, program and catalogue."""
 
 

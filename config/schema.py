@@ -21,6 +21,7 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 from loyalty.api.rules import EarningRuleMutation
 from loyalty.api.schema import LoyaltyMutation, LoyaltyQuery, LoyaltySubscription
 from loyalty.api.tiers import TierMutation
+from marketplace.api.orders import OrderMutation
 from marketplace.api.profile import ProfileMutation
 from marketplace.api.schema import MarketplaceMutation, MarketplaceQuery
 from referrals.api.schema import ReferralsMutation, ReferralsQuery
@@ -35,6 +36,7 @@ class Query(LoyaltyQuery, MarketplaceQuery, ReferralsQuery):
 @strawberry.type(description="Every change; each mutation returns a payload with coded errors.")
 class Mutation(
     MarketplaceMutation,
+    OrderMutation,
     ProfileMutation,
     LoyaltyMutation,
     TierMutation,

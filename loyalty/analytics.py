@@ -38,7 +38,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery,
 from django.db.models.functions import Coalesce, TruncDate, TruncWeek
 from django.utils import timezone
 
-from loyalty.errors import LedgerError, LedgerErrorCode
+from loyalty.errors import LoyaltyError, LoyaltyErrorCode
 from loyalty.models import EntryKind, LoyaltyProgram, MemberAccount, PointsEntry, Tier
 from marketplace.models import Order
 
@@ -145,12 +145,12 @@ class ShopAnalytics:
     series: tuple[SeriesBucket, ...]
 
 
-def _invalid(message: str, field: str) -> LedgerError:
-    return LedgerError(LedgerErrorCode.INVALID_INPUT, message, field)
+def _invalid(message: str, field: str) -> LoyaltyError:
+    return LoyaltyError(LoyaltyErrorCode.INVALID_INPUT, message, field)
 
 
 def _validate(start: dt.date, end: dt.date, granularity: str, top: int) -> Granularity:
-    """The granularity as an enum; raise ``LedgerError(INVALID_INPUT)`` for a bad argument."""
+    """The granularity as an enum; raise ``LoyaltyError(INVALID_INPUT)`` for a bad argument."""
     if end < start:
         raise _invalid("The period ends before it starts.", "to")
     if (end - start).days + 1 > MAX_RANGE_DAYS:
@@ -225,16 +225,16 @@ def shop_analytics(
     - ``series``: one bucket per local day or ISO week (Monday) covering the period, empty
       buckets included; a week's figures count only the days inside the period.
 
-    Raises ``LedgerError(INVALID_INPUT)`` (field ``to``: end before start or more than 366
+    Raises ``LoyaltyError(INVALID_INPUT)`` (field ``to``: end before start or more than 366
     days; ``granularity``: not day or week; ``top``: not 1..20) before any query, and
-    ``LedgerError(NOT_FOUND)`` when the shop runs no program. Read-only; runs exactly
+    ``LoyaltyError(NOT_FOUND)`` when the shop runs no program. Read-only; runs exactly
     :data:`ANALYTICS_QUERIES` queries.
     """
     grain = _validate(start, end, granularity, top)
     now = now or timezone.now()
     program = LoyaltyProgram.objects.select_related("shop").filter(shop_id=shop_id).first()
     if program is None:
-        raise LedgerError(LedgerErrorCode.NOT_FOUND, "The shop runs no loyalty program.", None)
+        raise LoyaltyError(LoyaltyErrorCode.NOT_FOUND, "The shop runs no loyalty program.", None)
     shop = program.shop
     tz = zoneinfo.ZoneInfo(shop.timezone)
     start_at = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
@@ -298,19 +298,19 @@ def shop_analytics(
         .order_by("bucket")
     )
     buckets: dict[dt.date, dict] = {day: {} for day in _bucket_starts(start, end, grain)}
-    for row in entry_rows:
-        buckets[_bucket_date(row["bucket"], tz)].update(
-            points_issued=row["issued"] or 0,
-            points_reversed=-(row["reversed"] or 0),
-            points_redeemed=-(row["redeemed"] or 0),
-            points_expired=-(row["expired"] or 0),
-            points_adjusted=row["adjusted"] or 0,
+    for entry_row in entry_rows:
+        buckets[_bucket_date(entry_row["bucket"], tz)].update(
+            points_issued=entry_row["issued"] or 0,
+            points_reversed=-(entry_row["reversed"] or 0),
+            points_redeemed=-(entry_row["redeemed"] or 0),
+            points_expired=-(entry_row["expired"] or 0),
+            points_adjusted=entry_row["adjusted"] or 0,
         )
-    for row in enrol_rows:
-        buckets[_bucket_date(row["bucket"], tz)]["members_new"] = row["new"]
-    for row in order_rows:
-        buckets[_bucket_date(row["bucket"], tz)].update(
-            orders_delivered=row["orders"], revenue=_money(row["revenue"] or Decimal("0"))
+    for enrol_row in enrol_rows:
+        buckets[_bucket_date(enrol_row["bucket"], tz)]["members_new"] = enrol_row["new"]
+    for order_row in order_rows:
+        buckets[_bucket_date(order_row["bucket"], tz)].update(
+            orders_delivered=order_row["orders"], revenue=_money(order_row["revenue"] or Decimal("0"))
         )
     series = tuple(SeriesBucket(start=day, **figures) for day, figures in buckets.items())
     top_members = _top_members(program, start_at, end_at, top)

@@ -7,8 +7,12 @@ import enum
 from marketplace.errors import DomainError
 
 
-class LedgerErrorCode(enum.Enum):
-    """Why a ledger movement was refused. Values are stable API codes."""
+class LoyaltyErrorCode(enum.Enum):
+    """Why a loyalty operation (points movement, program, tier or rule edit, console read) was refused.
+
+    Values are stable API codes (``LoyaltyErrorCode`` in the schema; points movements also report
+    them as ``LedgerErrorCode``).
+    """
 
     INSUFFICIENT_POINTS = "INSUFFICIENT_POINTS"
     INVALID_POINTS = "INVALID_POINTS"
@@ -20,5 +24,5 @@ class LedgerErrorCode(enum.Enum):
     IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
 
 
-class LedgerError(DomainError):
-    """A refused ledger movement (``code`` from :class:`LedgerErrorCode`): nothing was written."""
+class LoyaltyError(DomainError):
+    """A refused loyalty operation (``code`` from :class:`LoyaltyErrorCode`): nothing was written."""

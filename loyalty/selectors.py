@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Case, IntegerField, Max, Prefetch, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
@@ -108,7 +110,7 @@ def ledger_discrepancies(*, account_ids: list[int] | None = None) -> list[Discre
         )
     }
     lot_sums: dict[int, dict[str, int]] = defaultdict(lambda: {"released": 0, "pending": 0})
-    for row in lots.values("account_id").annotate(
+    for lot_row in lots.values("account_id").annotate(
         released=Sum(
             Case(When(released_at__isnull=False, then="remaining"), default=Value(0), output_field=IntegerField())
         ),
@@ -116,11 +118,11 @@ def ledger_discrepancies(*, account_ids: list[int] | None = None) -> list[Discre
             Case(When(released_at__isnull=True, then="remaining"), default=Value(0), output_field=IntegerField())
         ),
     ):
-        lot_sums[row["account_id"]] = row
+        lot_sums[lot_row["account_id"]] = {"released": lot_row["released"], "pending": lot_row["pending"]}
     found: list[Discrepancy] = []
     for account in accounts.iterator(chunk_size=2000):
-        row = sums.get(account.pk, {})
-        expected = {
+        row: Mapping[str, Any] = sums.get(account.pk, {})
+        expected: dict[str, int | Decimal] = {
             "available": row.get("available") or 0,
             "pending": row.get("pending") or 0,
             "lifetime": row.get("lifetime") or 0,
@@ -129,7 +131,7 @@ def ledger_discrepancies(*, account_ids: list[int] | None = None) -> list[Discre
             "lots_available": lot_sums[account.pk]["released"] or 0,
             "lots_pending": lot_sums[account.pk]["pending"] or 0,
         }
-        cached = {
+        cached: dict[str, int | Decimal] = {
             "available": account.points_available,
             "pending": account.points_pending,
             "lifetime": account.lifetime_points,
@@ -201,17 +203,21 @@ def open_lots_prefetch() -> Prefetch:
     One query for all accounts of a page, whichever of :func:`pending_releases` and
     :func:`expiring_points` read it.
     """
-    lots = PointsLot.objects.filter(remaining__gt=0).only(
+    return Prefetch("lots", queryset=_open_lots_queryset(), to_attr=OPEN_LOTS)
+
+
+def _open_lots_queryset() -> QuerySet[PointsLot]:
+    """Lots with points remaining, with the fields the schedules read."""
+    return PointsLot.objects.filter(remaining__gt=0).only(
         "pk", "account_id", "remaining", "available_at", "released_at", "expires_at"
     )
-    return Prefetch("lots", queryset=lots, to_attr=OPEN_LOTS)
 
 
 def _open_lots(account: MemberAccount) -> list[PointsLot]:
     """The account's lots with points remaining: from the prefetch, else one query."""
     lots = getattr(account, OPEN_LOTS, None)
     if lots is None:
-        lots = list(open_lots_prefetch().queryset.filter(account_id=account.pk))
+        lots = list(_open_lots_queryset().filter(account_id=account.pk))
     return lots
 
 

@@ -8,3 +8,8 @@ from django.dispatch import Signal
 #: account: keyword arguments ``order``, ``account`` (locked), ``event_status``, ``at`` and
 #: ``broadcast``. Receivers run in the same transaction; an exception rolls the event back.
 order_points_posted = Signal()
+
+#: Sent after a tier ladder edit commits: keyword arguments ``program_id`` and ``reason`` (the
+#: tier-history reason). ``loyalty.apps`` connects it to the re-evaluation actor, so the services
+#: never import the actor module (which imports the services).
+tier_ladder_committed = Signal()

@@ -45,6 +45,11 @@ def order_event_enqueue(sender: object, event_id: int, **kwargs: object) -> None
     order_event_process_task.send(event_id)
 
 
+def tier_ladder_reevaluate_enqueue(sender: object, program_id: int, reason: str, **kwargs: object) -> None:
+    """Receiver of ``tier_ladder_committed``: queue the re-evaluation of the program's members."""
+    tiers_reevaluate_task.send(program_id, reason)
+
+
 def outbox_sweep(*, now: dt.datetime | None = None) -> int:
     """Re-send unprocessed order events older than ``SWEEP_GRACE``; return how many were sent.
 

@@ -23,6 +23,7 @@ class DomainError(Exception):
 class OrderErrorCode(enum.Enum):
     """Why an order event was refused. Values are stable API codes."""
 
+    NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
     PERMISSION_DENIED = "PERMISSION_DENIED"
     SHOP_NOT_FOUND = "SHOP_NOT_FOUND"
     CURRENCY_MISMATCH = "CURRENCY_MISMATCH"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q
 
-from marketplace.models import Category, Customer, StaffMembership, StaffRole
+from marketplace.models import Category, Customer, StaffMembership
 
 #: Most categories one ``categories`` call lists.
 CATEGORIES_LIMIT = 200
@@ -19,14 +19,6 @@ def categories_listed(*, search: str | None = None) -> list[Category]:
         text = search.strip()[:100]
         rows = rows.filter(Q(name__icontains=text) | Q(slug__icontains=text))
     return list(rows[:CATEGORIES_LIMIT])
-
-
-def staff_role(*, user: AbstractBaseUser | AnonymousUser | None, shop_id: int) -> StaffRole | None:
-    """Return the user's role in the shop, or ``None`` when the user is not its staff (one query)."""
-    if user is None or not user.is_authenticated:
-        return None
-    role = StaffMembership.objects.filter(user_id=user.pk, shop_id=shop_id).values_list("role", flat=True).first()
-    return StaffRole(role) if role else None
 
 
 def staff_shop_ids(*, user: AbstractBaseUser | AnonymousUser | None) -> list[int]:

@@ -10,8 +10,14 @@ class ReferralsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Connect to the loyalty order worker (loyalty never imports referrals)."""
+        """Connect to the loyalty order worker and to new member accounts (loyalty never imports referrals)."""
+        from django.db.models.signals import post_save
+
+        from loyalty.models import MemberAccount
         from loyalty.signals import order_points_posted
-        from referrals.services import on_order_points_posted
+        from referrals.services import on_member_account_saved, on_order_points_posted
 
         order_points_posted.connect(on_order_points_posted, dispatch_uid="referrals.on_order_points_posted")
+        post_save.connect(
+            on_member_account_saved, sender=MemberAccount, dispatch_uid="referrals.on_member_account_saved"
+        )

@@ -1,7 +1,9 @@
 """Referral writes: codes, applying a friend's code, completion and reversal by the order worker, expiry.
 
-Flow (docs/referrals.md): a member's :class:`ReferralCode` is created on first use; a customer
-with no delivered order in the shop applies it (:func:`referral_apply`, an OPEN referral). The
+Flow (docs/referrals.md): a member's :class:`ReferralCode` is created when they join a program
+whose referrals are enabled (:func:`on_member_account_saved`) or, for the members already there,
+when the shop enables referrals (:func:`referral_codes_backfill`); reads never create one. A
+customer with no delivered order in the shop applies it (:func:`referral_apply`, an OPEN referral). The
 loyalty order worker sends ``loyalty.signals.order_points_posted`` inside its transaction; on a
 DELIVERED event of the referee's order at or above the minimum, :func:`referral_complete_for_order`
 posts both bonuses (BONUS entries, keys ``referral:<id>:referrer`` / ``referral:<id>:referee``);
@@ -24,8 +26,9 @@ from django.utils import timezone
 from loyalty.broadcasts import AccountUpdate, broadcast_on_commit
 from loyalty.models import EntryKind, LoyaltyProgram, MemberAccount, PointsEntry, PointsLot, SourceType
 from loyalty.services.ledger import Movement, account_lock, entry_existing, points_grant, points_take_back
-from marketplace.models import Customer, Order, OrderStatus, StaffRole
-from marketplace.selectors import staff_role
+from loyalty.services.periods import lot_expires_at
+from marketplace.models import Customer, Order, OrderStatus
+from marketplace.permissions import Capability, has_capability
 from referrals.errors import ReferralError, ReferralErrorCode
 from referrals.models import Referral, ReferralCode, ReferralProgram, ReferralStatus
 from referrals.selectors import code_normalise
@@ -45,13 +48,26 @@ def referral_link(code: str) -> str:
     return f"{LINK_PREFIX}{code}"
 
 
+def referral_code_draw() -> str:
+    """A fresh random code: :data:`CODE_LENGTH` symbols of :data:`CODE_ALPHABET` from :mod:`secrets`.
+
+    No query: the caller inserts it and retries on a unique violation (40 bits, so rarely).
+    """
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
 def referral_code_for(account: MemberAccount, *, now: dt.datetime | None = None) -> ReferralCode:
-    """The member's referral code in the account's shop, created (random, unique) on first use."""
+    """The member's referral code in the account's shop, created (random, unique) when it has none.
+
+    A write: reads go through ``referrals.selectors`` and never create a code. One query when
+    the code exists, else a savepoint and an insert (retried on a collision, up to 10 draws,
+    then ``RuntimeError``).
+    """
     existing = ReferralCode.objects.filter(account=account).first()
     if existing is not None:
         return existing
     for _ in range(10):
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        code = referral_code_draw()
         try:
             with transaction.atomic():
                 return ReferralCode.objects.create(account=account, code=code, created_at=now or timezone.now())
@@ -60,6 +76,55 @@ def referral_code_for(account: MemberAccount, *, now: dt.datetime | None = None)
             if existing is not None:
                 return existing
     raise RuntimeError("could not draw a free referral code")
+
+
+#: Most rounds of :func:`referral_codes_backfill`; a round repeats only for drawn codes that collided.
+BACKFILL_ROUNDS = 10
+
+
+def referral_codes_backfill(*, program_id: int, now: dt.datetime | None = None) -> int:
+    """Give every member of the program who has no referral code one, in bulk; returns how many lacked one.
+
+    Call it inside the transaction that enables the program's referrals (so the codes and the
+    setting commit together). Each round is two queries whatever the members: the accounts
+    without a code, then one ``INSERT ... ON CONFLICT DO NOTHING`` (in batches of 1,000 rows); a
+    code that collided, or an account that got a code concurrently, is skipped and the next round
+    picks up what is still missing. ``RuntimeError`` after :data:`BACKFILL_ROUNDS` rounds.
+    """
+    now = now or timezone.now()
+    lacking: int | None = None
+    for _ in range(BACKFILL_ROUNDS):
+        missing = list(
+            MemberAccount.objects.filter(program_id=program_id, referral_code__isnull=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if lacking is None:
+            lacking = len(missing)
+        if not missing:
+            return lacking
+        ReferralCode.objects.bulk_create(
+            [ReferralCode(account_id=pk, code=referral_code_draw(), created_at=now) for pk in missing],
+            batch_size=1000,
+            ignore_conflicts=True,
+        )
+    raise RuntimeError("could not draw free referral codes")
+
+
+def on_member_account_saved(sender, *, instance: MemberAccount, created: bool, raw: bool = False, **kwargs) -> None:
+    """Receiver of ``post_save`` for :class:`~loyalty.models.MemberAccount` (connected in ``ReferralsConfig.ready``).
+
+    A new member of a program whose referrals are enabled gets their code in the enrolment's
+    transaction (one query to check the setting, and :func:`referral_code_for`'s insert), so
+    that reads find it. Fixture loading (``raw``) and later saves of the account do nothing.
+    The setting is read without a lock (enrolment is on the order worker's hot path), so an
+    enrolment that commits while referrals are being switched on can miss both this and the
+    backfill; its code then reads as null until the settings are saved again (which backfills it).
+    """
+    if not created or raw:
+        return
+    if ReferralProgram.objects.filter(program_id=instance.program_id, enabled=True).exists():
+        referral_code_for(instance)
 
 
 def referral_settings(program: LoyaltyProgram) -> ReferralProgram | None:
@@ -83,6 +148,9 @@ class ReferralSettingsInput:
 def referral_settings_update(*, program: LoyaltyProgram, data: ReferralSettingsInput) -> ReferralProgram:
     """Create or change the program's referral settings (the caller checked owner/manager rights).
 
+    When the saved settings are enabled, every member without a code gets one in the same
+    transaction (:func:`referral_codes_backfill`: one more query when none lacks one, three when
+    some do, whatever the members).
     Raises ``ReferralError(INVALID_INPUT)`` for negative points or amounts, or ``open_days`` < 1.
     """
     for field in ("referrer_bonus_points", "referee_bonus_points", "monthly_cap"):
@@ -104,11 +172,9 @@ def referral_settings_update(*, program: LoyaltyProgram, data: ReferralSettingsI
         elif data.monthly_cap is not None:
             settings.monthly_cap = data.monthly_cap
         settings.save()
+        if settings.enabled:
+            referral_codes_backfill(program_id=program.pk)
     return settings
-
-
-#: Staff roles that may change a shop's referral settings.
-EDITORS = frozenset({StaffRole.OWNER, StaffRole.MANAGER})
 
 
 def referral_settings_save(*, user, shop_id: int, data: ReferralSettingsInput) -> ReferralProgram:
@@ -118,7 +184,7 @@ def referral_settings_save(*, user, shop_id: int, data: ReferralSettingsInput) -
     """
     if user is None or not user.is_authenticated:
         raise ReferralError(ReferralErrorCode.NOT_AUTHENTICATED, "Log in first.")
-    if staff_role(user=user, shop_id=shop_id) not in EDITORS:
+    if not has_capability(user=user, shop_id=shop_id, capability=Capability.EDIT_PROGRAM):
         raise ReferralError(
             ReferralErrorCode.PERMISSION_DENIED, "Only the shop's owner or manager change referrals.", field="shopId"
         )
@@ -216,10 +282,6 @@ def referral_apply(*, user, shop_id: int, code: str, now: dt.datetime | None = N
         raise ReferralError(ReferralErrorCode.ALREADY_REFERRED, "You were already referred in this shop.") from exc
 
 
-def _bonus_expiry(program: LoyaltyProgram, at: dt.datetime) -> dt.datetime | None:
-    return at + relativedelta(months=program.expiry_months) if program.expiry_months else None
-
-
 def _lock_pair(referral: Referral, account: MemberAccount) -> tuple[MemberAccount, MemberAccount]:
     """Lock the referrer's account beside the referee's, which the order worker already holds:
     ``(referrer, referee)``. The referee's lock comes first whatever the ids, so two members who
@@ -239,7 +301,7 @@ def _post_bonus(
     return points_grant(
         account=account,
         points=points,
-        expires_at=_bonus_expiry(referral.program, at),
+        expires_at=lot_expires_at(program=referral.program, available_at=at),
         movement=Movement(
             kind=EntryKind.BONUS,
             reason=reason[:300],
@@ -335,7 +397,7 @@ def _take_back(*, account: MemberAccount, referral: Referral, side: str, reason:
         account=account,
         lot=PointsLot.objects.get(entry=bonus),
         points=bonus.points,
-        qualifying_delta=0,
+        qualifying_delta=Decimal(0),
         movement=Movement(
             kind=EntryKind.REVERSE,
             reason=reason[:250],
@@ -368,6 +430,8 @@ def referral_reverse_for_order(
     if referral is None:
         return None
     delivered = order.delivered_at or referral.completed_at
+    if delivered is None:  # never delivered: the referral never completed, nothing to take back
+        return None
     if at > delivered + dt.timedelta(days=order.shop.return_window_days):
         return None
     referrer, referee = _lock_pair(referral, account)

@@ -13,19 +13,14 @@ from typing import cast
 
 import strawberry
 from strawberry import relay
-from strawberry.types import Info
 
-from config.graphql.context import require_shop_role
-from config.graphql.errors import domain_error
+from api_core.errors import domain_error
 from loyalty import analytics as domain
-from loyalty.errors import LedgerError
-from marketplace.models import StaffRole
+from loyalty.errors import LoyaltyError
 
-#: Roles of a shop that may read its analytics.
-ANALYSTS = (StaffRole.OWNER, StaffRole.MANAGER)
-
-AnalyticsGranularity = strawberry.enum(
-    domain.Granularity,
+AnalyticsGranularity = domain.Granularity
+strawberry.enum(
+    AnalyticsGranularity,
     name="AnalyticsGranularity",
     description="Bucket size of the analytics series: a local day, or an ISO week starting on Monday.",
 )
@@ -146,19 +141,15 @@ class ShopAnalytics:
 
 
 def shop_analytics_resolve(
-    info: Info, *, shop_id: int, start: dt.date, end: dt.date, granularity: domain.Granularity, top: int
+    *, shop_id: int, start: dt.date, end: dt.date, granularity: domain.Granularity, top: int
 ) -> ShopAnalytics:
-    """Check that the caller owns or manages the shop, then compute its analytics.
+    """Compute the shop's analytics; the caller's ``analytics:read`` capability is checked by the field.
 
-    Errors (``extensions.code``): NOT_AUTHENTICATED for an anonymous caller, PERMISSION_DENIED
-    for anyone but the shop's owner or manager, INVALID_INPUT with ``extensions.field`` for a
-    bad argument, NOT_FOUND when the shop runs no program.
+    Errors (``extensions.code``): INVALID_INPUT with ``extensions.field`` for a bad argument,
+    NOT_FOUND when the shop runs no program.
     """
-    require_shop_role(
-        info, shop_id=shop_id, roles=ANALYSTS, message="Only the shop's owner or manager can see its analytics."
-    )
     try:
         result = domain.shop_analytics(shop_id=shop_id, start=start, end=end, granularity=granularity, top=top)
-    except LedgerError as error:
+    except LoyaltyError as error:
         raise domain_error(error) from error
     return cast(ShopAnalytics, result)

@@ -11,18 +11,17 @@ from typing import Annotated
 
 import strawberry
 from django.utils import timezone
-from strawberry.types import Info
 
-from config.graphql.context import require_shop_role
-from config.graphql.errors import domain_error
-from loyalty.errors import LedgerError
+from api_core.errors import domain_error
+from loyalty.errors import LoyaltyError
 from loyalty.services import occasions as domain
 from marketplace import models as mp
 
-MEMBER_ACCOUNT = Annotated["MemberAccount", strawberry.lazy("config.graphql.nodes")]  # noqa: F821
+MEMBER_ACCOUNT = Annotated["MemberAccount", strawberry.lazy("config.nodes")]  # type: ignore[name-defined]  # noqa: F821  (resolved lazily by strawberry)
 
-OccasionKind = strawberry.enum(
-    domain.OccasionKind,
+OccasionKind = domain.OccasionKind
+strawberry.enum(
+    OccasionKind,
     name="OccasionKind",
     description="A member's yearly occasion: their birthday, or the anniversary of joining the program.",
 )
@@ -48,18 +47,17 @@ class Occasion:
     )
 
 
-def upcoming_occasions_resolve(info: Info, *, shop: mp.Shop, days: int) -> list[Occasion]:
-    """Any staff role of the shop; then the domain's list (``INVALID_INPUT`` on ``days`` as a coded error)."""
-    require_shop_role(info, shop_id=shop.pk, message="Only the shop's staff can see its members' occasions.")
+def upcoming_occasions_resolve(*, shop: mp.Shop, days: int) -> list[Occasion]:
+    """The domain's list (``INVALID_INPUT`` on ``days`` as a coded error); the field checks the capability."""
     try:
         found = domain.upcoming_occasions(shop=shop, days=days, now=timezone.now())
-    except LedgerError as error:
+    except LoyaltyError as error:
         raise domain_error(error) from error
     return [
         Occasion(
             kind=item.kind,
             date=item.date,
-            member=item.account,  # type: ignore[arg-type]
+            member=item.account,
             channels=list(item.channels),
             years_as_member=item.years_as_member,
         )

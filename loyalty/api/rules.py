@@ -1,25 +1,24 @@
 """Mutations of earning rules (campaigns) for the shop's owner and managers.
 
 Thin resolvers: decode the global ids, call one service of ``loyalty.services.rules_admin`` and
-map its ``LedgerError`` to a coded payload error. The ``EarningRule`` type itself lives in
-``loyalty.api.types`` (it is a field of ``Program``).
+map its ``LoyaltyError`` to a coded payload error (``api_core.errors.handle_domain_errors``).
+The ``EarningRule`` type itself lives in ``loyalty.api.types`` (it is a field of ``Program``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from decimal import Decimal
-from typing import Annotated, TypeVar, cast
+from typing import Annotated, cast
 
 import strawberry
 from strawberry.types import Info
 
-from config.graphql.context import current_user
-from config.graphql.ids import decode_global_id
-from loyalty.api.errors import LedgerError
+from api_core.context import current_user
+from api_core.errors import handle_domain_errors
+from api_core.ids import decode_global_id
+from loyalty.api.errors import LoyaltyError, LoyaltyErrorsPayload
 from loyalty.api.types import EarningRule, EarningRuleKind
-from loyalty.errors import LedgerError as LedgerDomainError
 from loyalty.services.rules_admin import (
     EarningRuleData,
     earning_rule_create,
@@ -28,8 +27,6 @@ from loyalty.services.rules_admin import (
 )
 
 __all__ = ["EarningRuleDeletePayload", "EarningRuleInput", "EarningRuleKind", "EarningRuleMutation"]
-
-_T = TypeVar("_T")
 
 
 @strawberry.input(
@@ -89,31 +86,23 @@ class EarningRuleInput:
             elif name == "kind" and value is not None:
                 value = value.value
             values[name] = value
-        return EarningRuleData(**values)  # type: ignore[arg-type]
+        return EarningRuleData(**values)
 
 
 @strawberry.type(description="Result of earningRuleCreate and earningRuleUpdate.")
-class EarningRulePayload:
+class EarningRulePayload(LoyaltyErrorsPayload):
     """The rule after the change, or coded errors (and then nothing changed)."""
 
-    rule: EarningRule | None = strawberry.field(description="The rule; null when refused.")
-    errors: list[LedgerError] = strawberry.field(description="Why it was refused; empty on success.")
+    rule: EarningRule | None = strawberry.field(default=None, description="The rule; null when refused.")
 
 
 @strawberry.type(description="Result of earningRuleDelete.")
-class EarningRuleDeletePayload:
+class EarningRuleDeletePayload(LoyaltyErrorsPayload):
     """The deleted rule's id, or coded errors."""
 
-    deleted_id: strawberry.ID | None = strawberry.field(description="Global id of the deleted rule; null when refused.")
-    errors: list[LedgerError] = strawberry.field(description="Why it was refused; empty on success.")
-
-
-def _attempt(call: Callable[[], _T]) -> tuple[_T | None, list[LedgerError]]:
-    """Run a service call; a domain refusal becomes one payload error."""
-    try:
-        return call(), []
-    except LedgerDomainError as error:
-        return None, [LedgerError.from_domain(error)]
+    deleted_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Global id of the deleted rule; null when refused."
+    )
 
 
 ID_ARG = Annotated[strawberry.ID, strawberry.argument(description="Global id of the earning rule.")]
@@ -131,6 +120,7 @@ class EarningRuleMutation:
             "INVALID_INPUT."
         )
     )
+    @handle_domain_errors(EarningRulePayload, LoyaltyError)
     def earning_rule_create(
         self,
         info: Info,
@@ -138,12 +128,10 @@ class EarningRuleMutation:
         input: Annotated[EarningRuleInput, strawberry.argument(description="The rule; name and kind required.")],
     ) -> EarningRulePayload:
         """Call ``earning_rule_create``."""
-        rule, errors = _attempt(
-            lambda: earning_rule_create(
-                user=current_user(info), shop_id=decode_global_id(shop_id, "Shop") or 0, data=input.to_domain()
-            )
+        rule = earning_rule_create(
+            user=current_user(info), shop_id=decode_global_id(shop_id, "Shop") or 0, data=input.to_domain()
         )
-        return EarningRulePayload(rule=cast(EarningRule, rule), errors=errors)
+        return EarningRulePayload(rule=cast(EarningRule, rule))
 
     @strawberry.mutation(
         description=(
@@ -151,6 +139,7 @@ class EarningRuleMutation:
             f"on see the change, points already posted stay. {CODES}"
         )
     )
+    @handle_domain_errors(EarningRulePayload, LoyaltyError)
     def earning_rule_update(
         self,
         info: Info,
@@ -158,12 +147,10 @@ class EarningRuleMutation:
         input: Annotated[EarningRuleInput, strawberry.argument(description="The fields to change.")],
     ) -> EarningRulePayload:
         """Call ``earning_rule_update``."""
-        rule, errors = _attempt(
-            lambda: earning_rule_update(
-                user=current_user(info), rule_id=decode_global_id(id, "EarningRule") or 0, data=input.to_domain()
-            )
+        rule = earning_rule_update(
+            user=current_user(info), rule_id=decode_global_id(id, "EarningRule") or 0, data=input.to_domain()
         )
-        return EarningRulePayload(rule=cast(EarningRule, rule), errors=errors)
+        return EarningRulePayload(rule=cast(EarningRule, rule))
 
     @strawberry.mutation(
         description=(
@@ -171,14 +158,10 @@ class EarningRuleMutation:
             f"campaign, set active to false instead. {CODES}"
         )
     )
+    @handle_domain_errors(EarningRuleDeletePayload, LoyaltyError)
     def earning_rule_delete(self, info: Info, id: ID_ARG) -> EarningRuleDeletePayload:
         """Call ``earning_rule_delete``."""
-        deleted, errors = _attempt(
-            lambda: earning_rule_delete(user=current_user(info), rule_id=decode_global_id(id, "EarningRule") or 0)
-        )
+        deleted = earning_rule_delete(user=current_user(info), rule_id=decode_global_id(id, "EarningRule") or 0)
         return EarningRuleDeletePayload(
             deleted_id=strawberry.ID(str(strawberry.relay.GlobalID("EarningRule", str(deleted))))
-            if deleted is not None
-            else None,
-            errors=errors,
         )

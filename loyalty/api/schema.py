@@ -1,4 +1,4 @@
-"""Loyalty's part of the GraphQL schema: queries, the order-event mutation and subscriptions.
+"""Loyalty's part of the GraphQL schema: the member's accounts, previews, console mutations, subscriptions.
 
 Resolvers are thin: they read the caller, decode ids, call one service or selector and map
 domain errors to coded payload errors.
@@ -18,43 +18,31 @@ from strawberry import relay
 from strawberry.types import Info
 from strawberry_django.relay import DjangoListConnection
 
-from config.graphql.context import ViewerIdentity, current_user
-from config.graphql.errors import not_authenticated, permission_denied
-from config.graphql.ids import decode_global_id
+from api_core.context import ViewerIdentity, current_user, require_capability
+from api_core.errors import handle_domain_errors, not_authenticated, permission_denied
+from api_core.ids import decode_global_id
 from loyalty import models
-from loyalty.api.errors import LedgerError, OrderError
+from loyalty.api.errors import LedgerError, LoyaltyError, LoyaltyErrorsPayload
 from loyalty.api.types import (
     MEMBER_ACCOUNT,
-    NODES,
-    SHOP,
     AppliedRule,
-    Order,
-    OrderStatus,
     PointsEntry,
     Program,
     TierBasis,
     TierWindow,
 )
 from loyalty.broadcasts import ACCOUNT_UPDATED, member_group, shop_group
-from loyalty.errors import LedgerError as LedgerDomainError
 from loyalty.services.adjustments import points_adjust
 from loyalty.services.programs_update import ProgramSettings, program_update
 from loyalty.services.rules import earning_preview
-from marketplace import models as mp
-from marketplace.errors import OrderError as OrderDomainError
-from marketplace.selectors import customer_for_user, staff_role
-from marketplace.services.orders import CustomerInput, OrderEventInput, OrderLineInput, order_event_record
-from marketplace.services.orders import ReturnedLineInput as ReturnedLineDomainInput
-
-VIEWER = Annotated["Viewer", strawberry.lazy(NODES)]  # noqa: F821  (resolved lazily)
+from marketplace.api.orders import OrderLineInputType
+from marketplace.permissions import Capability
+from marketplace.selectors import customer_for_user
 
 
 @strawberry.type(name="ViewerLoyaltyPart", description="Loyalty part of Viewer (not in the schema).")
 class ViewerLoyaltyPart:
     """The caller as a member of the marketplace's shops."""
-
-    display_name: str = strawberry.field(description="Name shown on the dashboard.")
-    email: str = strawberry.field(description="Contact e-mail.")
 
     @strawberry_django.connection(
         DjangoListConnection[MEMBER_ACCOUNT], description="The member's accounts, one per shop, oldest first."
@@ -88,17 +76,6 @@ class ViewerLoyaltyPart:
         )
 
 
-@strawberry.input(name="OrderLineInput", description="One order line: quantity x unit price in the shop's currency.")
-class OrderLineInputType:
-    """An order line as sent by the shop."""
-
-    quantity: int = strawberry.field(description="Units, 1 to 100000.")
-    unit_price: Decimal = strawberry.field(description="Price of one unit, shop currency, at most 2 decimals.")
-    description: str = strawberry.field(default="", description="What was bought.")
-    category_slug: str | None = strawberry.field(default=None, description="Category slug (created when new).")
-    product_id: str | None = strawberry.field(default=None, description="The shop's product id (created when new).")
-
-
 @strawberry.input(description="An order to preview: its lines, when it is placed and the member's tier.")
 class EarningPreviewInput:
     """Input of ``earningPreview``."""
@@ -126,20 +103,6 @@ class EarningPreview:
 @strawberry.type
 class LoyaltyQuery:
     """Read side of the loyalty API."""
-
-    @strawberry.field(description="The logged-in user's member view. Errors with NOT_AUTHENTICATED when anonymous.")
-    def viewer(self, info: Info) -> VIEWER:
-        """Build the viewer from the session user (one query for the customer record)."""
-        user = current_user(info)
-        if not user.is_authenticated:
-            raise not_authenticated()
-        customer = customer_for_user(user=user)
-        return ViewerIdentity(
-            user_id=user.pk,
-            customer_id=customer.pk if customer else None,
-            display_name=(customer.display_name if customer else "") or user.get_username(),
-            email=(customer.email if customer else "") or getattr(user, "email", ""),
-        )
 
     @strawberry.field(
         description=(
@@ -176,72 +139,6 @@ class LoyaltyQuery:
             ],
         )
 
-    shops: DjangoListConnection[SHOP] = strawberry_django.connection(
-        description="Every shop with its public program and tiers, by name."
-    )
-
-    @strawberry_django.field(description="One shop by its slug, or null when there is none.")
-    def shop(self, slug: Annotated[str, strawberry.argument(description="The shop's slug.")]) -> SHOP | None:
-        """Shop by slug (public)."""
-        return mp.Shop.objects.filter(slug=slug).first()
-
-
-@strawberry.input(name="CustomerInput", description="Who bought, identified by the marketplace-wide customer id.")
-class CustomerInputType:
-    """Customer of a new order."""
-
-    external_id: str = strawberry.field(description="The customer's id in the shop's or marketplace's system.")
-    display_name: str = strawberry.field(default="", description="Name to show.")
-    email: str = strawberry.field(default="", description="E-mail address.")
-    phone: str = strawberry.field(default="", description="Phone number.")
-
-
-@strawberry.input(description="Units of one order line returned by a return event.")
-class ReturnedLineInput:
-    """One returned line of ``orderEventRecord``'s ``returnedLines``."""
-
-    line_no: int = strawberry.field(description="The line's number in the order, from 1 (order of `lines`).")
-    quantity: int = strawberry.field(description="Units returned by this event (1 to what is still unreturned).")
-
-
-@strawberry.input(description="An order's status change; the first event of an order creates it with its lines.")
-class OrderEventRecordInput:
-    """Input of ``orderEventRecord``."""
-
-    shop_id: strawberry.ID = strawberry.field(description="Global id of the shop.")
-    order_id: str = strawberry.field(description="The shop's own id of the order (unique per shop).")
-    status: OrderStatus = strawberry.field(description="Status the order moves to.")
-    currency: str = strawberry.field(description="ISO 4217 currency; must be the shop's.")
-    occurred_at: dt.datetime = strawberry.field(description="When the change happened (with time zone).")
-    customer: CustomerInputType | None = strawberry.field(default=None, description="Required for a new order.")
-    lines: list[OrderLineInputType] | None = strawberry.field(
-        default=None, description="Required for a new order; if repeated later it must be unchanged."
-    )
-    shipping_amount: Decimal = strawberry.field(default=Decimal("0"), description="Shipping; earns nothing.")
-    points_paid_amount: Decimal = strawberry.field(
-        default=Decimal("0"),
-        description=(
-            "Part of the goods paid with points or a reward's discount (0 to the goods amount); earns "
-            "nothing and does not count towards tiers. Given when the order is first recorded."
-        ),
-    )
-    returned_lines: list[ReturnedLineInput] | None = strawberry.field(
-        default=None,
-        description=(
-            "Units returned by THIS event: required for PARTIALLY_RETURNED; optional for RETURNED / "
-            "REFUNDED, which return everything still unreturned (if given, exactly that)."
-        ),
-    )
-
-
-@strawberry.type(description="Result of orderEventRecord.")
-class OrderEventRecordPayload:
-    """The order after the change, or coded errors (and then nothing changed)."""
-
-    order: Order | None = strawberry.field(description="The order, null when refused.")
-    replayed: bool = strawberry.field(description="True when this idempotency key was seen before (no change).")
-    errors: list[OrderError] = strawberry.field(description="Why the event was refused; empty on success.")
-
 
 @strawberry.input(description="A staff correction of a member's points.")
 class PointsAdjustInput:
@@ -256,10 +153,14 @@ class PointsAdjustInput:
 class PointsAdjustPayload:
     """The ADJUST entry and the account after it, or coded errors."""
 
-    entry: PointsEntry | None = strawberry.field(description="The ledger entry; null when refused.")
-    account: MEMBER_ACCOUNT | None = strawberry.field(description="The account after the adjustment.")
-    replayed: bool = strawberry.field(description="True when this idempotency key was used before (no change).")
-    errors: list[LedgerError] = strawberry.field(description="Why it was refused; empty on success.")
+    entry: PointsEntry | None = strawberry.field(default=None, description="The ledger entry; null when refused.")
+    account: MEMBER_ACCOUNT | None = strawberry.field(default=None, description="The account after the adjustment.")
+    replayed: bool = strawberry.field(
+        default=False, description="True when this idempotency key was used before (no change)."
+    )
+    errors: list[LedgerError] = strawberry.field(
+        default_factory=list, description="Why it was refused; empty on success."
+    )
 
 
 @strawberry.input(description="Program settings to change; fields left out stay as they are.")
@@ -291,11 +192,10 @@ class ProgramUpdateInput:
 
 
 @strawberry.type(description="Result of programUpdate.")
-class ProgramUpdatePayload:
+class ProgramUpdatePayload(LoyaltyErrorsPayload):
     """The program after the change, or coded errors."""
 
-    program: Program | None = strawberry.field(description="The program; null when refused.")
-    errors: list[LedgerError] = strawberry.field(description="Why it was refused; empty on success.")
+    program: Program | None = strawberry.field(default=None, description="The program; null when refused.")
 
 
 @strawberry.type
@@ -304,62 +204,11 @@ class LoyaltyMutation:
 
     @strawberry.mutation(
         description=(
-            "Record an order and its status change (shop staff). Delivery queues the points; "
-            "returns/refunds reverse them. Idempotent on idempotencyKey. Codes: see OrderErrorCode."
-        )
-    )
-    def order_event_record(
-        self,
-        info: Info,
-        input: Annotated[OrderEventRecordInput, strawberry.argument(description="The order and its new status.")],
-        idempotency_key: Annotated[
-            str, strawberry.argument(description="Unique per event (1-200 chars); a replay returns the first result.")
-        ],
-    ) -> OrderEventRecordPayload:
-        """Translate the input and call ``order_event_record``."""
-        data = OrderEventInput(
-            shop_id=decode_global_id(input.shop_id, "Shop") or 0,
-            order_external_id=input.order_id,
-            status=input.status.value if hasattr(input.status, "value") else str(input.status),
-            currency=input.currency,
-            occurred_at=input.occurred_at,
-            customer=CustomerInput(
-                external_id=input.customer.external_id,
-                display_name=input.customer.display_name,
-                email=input.customer.email,
-                phone=input.customer.phone,
-            )
-            if input.customer
-            else None,
-            lines=tuple(
-                OrderLineInput(
-                    quantity=line.quantity,
-                    unit_price=line.unit_price,
-                    description=line.description,
-                    category_slug=line.category_slug,
-                    product_external_id=line.product_id,
-                )
-                for line in input.lines or ()
-            ),
-            shipping_amount=input.shipping_amount,
-            points_paid_amount=input.points_paid_amount,
-            returned_lines=tuple(
-                ReturnedLineDomainInput(line_no=line.line_no, quantity=line.quantity)
-                for line in input.returned_lines or ()
-            ),
-        )
-        try:
-            result = order_event_record(data=data, idempotency_key=idempotency_key, actor=current_user(info))
-        except OrderDomainError as error:
-            return OrderEventRecordPayload(order=None, replayed=False, errors=[OrderError.from_domain(error)])
-        return OrderEventRecordPayload(order=cast(Order, result.order), replayed=result.replayed, errors=[])
-
-    @strawberry.mutation(
-        description=(
             "Change the shop's program settings (owner or manager); each change is audited. Codes: "
             "NOT_AUTHENTICATED, PERMISSION_DENIED, NOT_FOUND, INVALID_INPUT."
         )
     )
+    @handle_domain_errors(ProgramUpdatePayload, LoyaltyError)
     def program_update(
         self,
         info: Info,
@@ -367,13 +216,10 @@ class LoyaltyMutation:
         input: Annotated[ProgramUpdateInput, strawberry.argument(description="The settings to change.")],
     ) -> ProgramUpdatePayload:
         """Call ``program_update``."""
-        try:
-            program = program_update(
-                user=current_user(info), shop_id=decode_global_id(shop_id, "Shop") or 0, settings=input.to_domain()
-            )
-        except LedgerDomainError as error:
-            return ProgramUpdatePayload(program=None, errors=[LedgerError.from_domain(error)])
-        return ProgramUpdatePayload(program=cast(Program, program), errors=[])
+        program = program_update(
+            user=current_user(info), shop_id=decode_global_id(shop_id, "Shop") or 0, settings=input.to_domain()
+        )
+        return ProgramUpdatePayload(program=cast(Program, program))
 
     @strawberry.mutation(
         description=(
@@ -382,6 +228,7 @@ class LoyaltyMutation:
             "IDEMPOTENCY_CONFLICT, INVALID_INPUT."
         )
     )
+    @handle_domain_errors(PointsAdjustPayload, LedgerError)
     def points_adjust(
         self,
         info: Info,
@@ -389,21 +236,13 @@ class LoyaltyMutation:
         idempotency_key: Annotated[str, strawberry.argument(description="Unique per adjustment in the shop.")],
     ) -> PointsAdjustPayload:
         """Call ``points_adjust``."""
-        try:
-            result = points_adjust(
-                user=current_user(info),
-                account_id=decode_global_id(input.account_id, "MemberAccount") or 0,
-                points=input.points,
-                reason=input.reason,
-                idempotency_key=idempotency_key,
-            )
-        except LedgerDomainError as error:
-            return PointsAdjustPayload(
-                entry=None,
-                account=None,
-                replayed=False,
-                errors=[LedgerError.from_domain(error)],
-            )
+        result = points_adjust(
+            user=current_user(info),
+            account_id=decode_global_id(input.account_id, "MemberAccount") or 0,
+            points=input.points,
+            reason=input.reason,
+            idempotency_key=idempotency_key,
+        )
         return PointsAdjustPayload(
             entry=cast(PointsEntry, result.entry),
             account=models.MemberAccount.objects.get(pk=result.entry.account_id),
@@ -502,8 +341,11 @@ class LoyaltySubscription:
         if not user.is_authenticated:
             raise not_authenticated()
         shop_pk = decode_global_id(shop_id, "Shop")
-        role = await sync_to_async(staff_role)(user=user, shop_id=shop_pk or 0)
-        if role is None:
-            raise permission_denied("Only the shop's staff can watch its activity.")
+        await sync_to_async(require_capability)(
+            info,
+            shop_id=shop_pk,
+            capability=Capability.READ_ACTIVITY,
+            message="Only the shop's owner or manager can watch its activity.",
+        )
         async for event in _events(info, [shop_group(cast(int, shop_pk))], None):
             yield event

@@ -1,7 +1,8 @@
-"""Tier ladder mutations: create, update, delete and reorder tiers (the shop's owner or manager).
+"""Tier ladder mutations: create, update, delete and reorder tiers, or save the whole ladder (owner or manager).
 
 Resolvers are thin: decode ids, call one service of ``loyalty.services.tier_admin`` and turn
-its ``LedgerError`` into coded payload errors. The preview query is ``Shop.tierPreview``.
+its ``LoyaltyError`` into coded payload errors (``api_core.errors.handle_domain_errors``).
+The preview query is ``Shop.tierPreview``.
 """
 
 from __future__ import annotations
@@ -13,12 +14,21 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from config.graphql.context import current_user
-from config.graphql.ids import decode_global_id
-from loyalty.api.errors import LedgerError
+from api_core.context import current_user
+from api_core.errors import handle_domain_errors
+from api_core.ids import decode_global_id
+from loyalty.api.errors import LoyaltyError, LoyaltyErrorsPayload
 from loyalty.api.types import Tier, TierPlacementInput, tier_placements
-from loyalty.errors import LedgerError as LedgerDomainError
-from loyalty.services.tier_admin import UNSET, TierData, tier_create, tier_delete, tier_reorder, tier_update
+from loyalty.services.tier_admin import (
+    UNSET,
+    TierData,
+    TierRung,
+    tier_create,
+    tier_delete,
+    tier_ladder_save,
+    tier_reorder,
+    tier_update,
+)
 
 
 @strawberry.input(description="A tier's name in one language.")
@@ -63,28 +73,60 @@ class TierInput:
         return TierData(**{name: values.get(name, UNSET) for name in TierData.__dataclass_fields__})
 
 
+@strawberry.input(
+    description=(
+        "One rung of a ladder to save: an existing tier (id) with the fields to change, or a new tier "
+        "(no id) with name, threshold and optional fields."
+    )
+)
+class TierLadderRungInput(TierInput):
+    """Input of tierLadderSave: ``TierInput``'s fields plus the tier's id (absent for a new tier)."""
+
+    id: strawberry.ID | None = strawberry.field(
+        default=None, description="Global id of an existing tier; leave out (or null) for a new tier."
+    )
+
+    def to_rung(self) -> TierRung:
+        """The service's rung (an undecodable id becomes id 0: not a tier of the program)."""
+        tier_id = (decode_global_id(self.id, "Tier") or 0) if self.id else None
+        return TierRung(tier_id=tier_id, data=self.to_domain())
+
+
 @strawberry.type(description="Result of tierCreate and tierUpdate.")
-class TierPayload:
+class TierPayload(LoyaltyErrorsPayload):
     """The tier after the change, or coded errors (and then nothing changed)."""
 
-    tier: Tier | None = strawberry.field(description="The tier; null when refused.")
-    errors: list[LedgerError] = strawberry.field(description="Why it was refused; empty on success.")
+    tier: Tier | None = strawberry.field(default=None, description="The tier; null when refused.")
 
 
 @strawberry.type(description="Result of tierDelete.")
-class TierDeletePayload:
+class TierDeletePayload(LoyaltyErrorsPayload):
     """The deleted tier's id, or coded errors."""
 
-    deleted_id: strawberry.ID | None = strawberry.field(description="Global id of the deleted tier; null when refused.")
-    errors: list[LedgerError] = strawberry.field(description="Why it was refused; empty on success.")
+    deleted_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Global id of the deleted tier; null when refused."
+    )
 
 
 @strawberry.type(description="Result of tierReorder.")
-class TierReorderPayload:
+class TierReorderPayload(LoyaltyErrorsPayload):
     """The ladder after the change, or coded errors."""
 
-    tiers: list[Tier] = strawberry.field(description="The tiers lowest first; empty when refused.")
-    errors: list[LedgerError] = strawberry.field(description="Why it was refused; empty on success.")
+    tiers: list[Tier] = strawberry.field(
+        default_factory=list, description="The tiers lowest first; empty when refused."
+    )
+
+
+@strawberry.type(description="Result of tierLadderSave.")
+class TierLadderSavePayload:
+    """The saved ladder, or coded errors (and then nothing changed)."""
+
+    tiers: list[Tier] = strawberry.field(
+        default_factory=list, description="The live tiers after the save, lowest first; empty when refused."
+    )
+    errors: list[LoyaltyError] = strawberry.field(
+        default_factory=list, description="Why the save was refused; empty on success."
+    )
 
 
 @strawberry.type
@@ -97,6 +139,7 @@ class TierMutation:
             "move up in the background. Codes: NOT_AUTHENTICATED, PERMISSION_DENIED, NOT_FOUND, INVALID_INPUT."
         )
     )
+    @handle_domain_errors(TierPayload, LoyaltyError)
     def tier_create(
         self,
         info: Info,
@@ -104,13 +147,10 @@ class TierMutation:
         input: Annotated[TierInput, strawberry.argument(description="The tier; name and threshold required.")],
     ) -> TierPayload:
         """Call ``tier_create``."""
-        try:
-            tier = tier_create(
-                user=current_user(info), shop_id=decode_global_id(shop_id, "Shop") or 0, data=input.to_domain()
-            )
-        except LedgerDomainError as error:
-            return TierPayload(tier=None, errors=[LedgerError.from_domain(error)])
-        return TierPayload(tier=cast(Tier, tier), errors=[])
+        tier = tier_create(
+            user=current_user(info), shop_id=decode_global_id(shop_id, "Shop") or 0, data=input.to_domain()
+        )
+        return TierPayload(tier=cast(Tier, tier))
 
     @strawberry.mutation(
         description=(
@@ -119,6 +159,7 @@ class TierMutation:
             "NOT_AUTHENTICATED, NOT_FOUND, INVALID_INPUT."
         )
     )
+    @handle_domain_errors(TierPayload, LoyaltyError)
     def tier_update(
         self,
         info: Info,
@@ -126,13 +167,8 @@ class TierMutation:
         input: Annotated[TierInput, strawberry.argument(description="The fields to change.")],
     ) -> TierPayload:
         """Call ``tier_update``."""
-        try:
-            tier = tier_update(
-                user=current_user(info), tier_id=decode_global_id(id, "Tier") or 0, data=input.to_domain()
-            )
-        except LedgerDomainError as error:
-            return TierPayload(tier=None, errors=[LedgerError.from_domain(error)])
-        return TierPayload(tier=cast(Tier, tier), errors=[])
+        tier = tier_update(user=current_user(info), tier_id=decode_global_id(id, "Tier") or 0, data=input.to_domain())
+        return TierPayload(tier=cast(Tier, tier))
 
     @strawberry.mutation(
         description=(
@@ -141,15 +177,13 @@ class TierMutation:
             "NOT_AUTHENTICATED, NOT_FOUND, INVALID_INPUT."
         )
     )
+    @handle_domain_errors(TierDeletePayload, LoyaltyError)
     def tier_delete(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the tier.")]
     ) -> TierDeletePayload:
         """Call ``tier_delete``."""
-        try:
-            deleted = tier_delete(user=current_user(info), tier_id=decode_global_id(id, "Tier") or 0)
-        except LedgerDomainError as error:
-            return TierDeletePayload(deleted_id=None, errors=[LedgerError.from_domain(error)])
-        return TierDeletePayload(deleted_id=strawberry.ID(str(relay.GlobalID("Tier", str(deleted)))), errors=[])
+        deleted = tier_delete(user=current_user(info), tier_id=decode_global_id(id, "Tier") or 0)
+        return TierDeletePayload(deleted_id=strawberry.ID(str(relay.GlobalID("Tier", str(deleted)))))
 
     @strawberry.mutation(
         description=(
@@ -158,6 +192,7 @@ class TierMutation:
             "INVALID_INPUT."
         )
     )
+    @handle_domain_errors(TierReorderPayload, LoyaltyError)
     def tier_reorder(
         self,
         info: Info,
@@ -168,12 +203,36 @@ class TierMutation:
         ],
     ) -> TierReorderPayload:
         """Call ``tier_reorder``."""
-        try:
-            ordered = tier_reorder(
-                user=current_user(info),
-                shop_id=decode_global_id(shop_id, "Shop") or 0,
-                placements=tier_placements(tiers),
-            )
-        except LedgerDomainError as error:
-            return TierReorderPayload(tiers=[], errors=[LedgerError.from_domain(error)])
-        return TierReorderPayload(tiers=cast(list[Tier], ordered), errors=[])
+        ordered = tier_reorder(
+            user=current_user(info),
+            shop_id=decode_global_id(shop_id, "Shop") or 0,
+            placements=tier_placements(tiers),
+        )
+        return TierReorderPayload(tiers=cast(list[Tier], ordered))
+
+    @strawberry.mutation(
+        description=(
+            "Save the whole tier ladder in one step (owner or manager): the tiers lowest first, existing ones by "
+            "id with the fields to change, new ones without id; tiers left out are deleted (not the entry tier, "
+            "nor one earning rules or rewards use). One transaction, one audit record and one background "
+            "re-evaluation of members. Codes: NOT_AUTHENTICATED, PERMISSION_DENIED, NOT_FOUND, INVALID_INPUT "
+            "(field a path such as tiers[2].threshold)."
+        )
+    )
+    @handle_domain_errors(TierLadderSavePayload, LoyaltyError)
+    def tier_ladder_save(
+        self,
+        info: Info,
+        shop_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the shop.")],
+        tiers: Annotated[
+            list[TierLadderRungInput],
+            strawberry.argument(description="The whole ladder, lowest first; live tiers left out are deleted."),
+        ],
+    ) -> TierLadderSavePayload:
+        """Call ``tier_ladder_save``."""
+        saved = tier_ladder_save(
+            user=current_user(info),
+            shop_id=decode_global_id(shop_id, "Shop") or 0,
+            tiers=[rung.to_rung() for rung in tiers],
+        )
+        return TierLadderSavePayload(tiers=cast(list[Tier], saved))

@@ -1,10 +1,12 @@
 """GraphQL types of the loyalty app, and its parts of the composite ``Shop`` and ``MemberAccount``.
 
 ``Shop``, ``MemberAccount`` and ``Viewer`` gather fields from several apps, so they are composed
-in ``config.graphql.nodes`` (the composition root) from one *part* per app: this module gives
+in ``config.nodes`` (the composition root) from one *part* per app: this module gives
 ``ShopLoyaltyPart`` and ``AccountLoyaltyPart``; parts are never in the schema themselves.
 References to the composite types go through ``strawberry.lazy`` (see ``SHOP`` below), so no
-app imports a higher one. ``Order`` lives here because it shows loyalty fields.
+app imports a higher one. A shop's own fields, orders and customers are marketplace's
+(``marketplace.api.types``). Staff-only fields declare their capability with
+``api_core.permissions.requires`` (the table is ``marketplace.permissions``).
 """
 
 from __future__ import annotations
@@ -21,13 +23,14 @@ from strawberry import relay
 from strawberry.types import Info
 from strawberry_django.relay import DjangoListConnection
 
-from config.graphql.context import current_user, require_shop_role, staff_shop_ids_of_caller
-from config.graphql.errors import domain_error
-from config.graphql.ids import decode_global_id
+from api_core.context import caller_of, current_user
+from api_core.errors import coded_error, domain_error
+from api_core.ids import decode_global_id
+from api_core.permissions import requires
 from loyalty import models
 from loyalty.api.analytics import AnalyticsGranularity, ShopAnalytics, shop_analytics_resolve
 from loyalty.api.occasions import Occasion, upcoming_occasions_resolve
-from loyalty.errors import LedgerError as LedgerDomainError
+from loyalty.errors import LoyaltyError as LoyaltyDomainError
 from loyalty.filters import members_filtered
 from loyalty.selectors import (
     expiring_points,
@@ -39,12 +42,10 @@ from loyalty.selectors import (
 )
 from loyalty.services.tier_admin import TierPlacement, tier_preview
 from marketplace import models as mp
-from marketplace.models import StaffRole
+from marketplace.api.types import NODES, SHOP, MemberProfile
+from marketplace.permissions import Capability, memberships_with
 
-#: The composite node types, resolved lazily from the composition root.
-NODES = "config.graphql.nodes"
-SHOP = Annotated["Shop", strawberry.lazy(NODES)]  # noqa: F821  (resolved lazily)
-MEMBER_ACCOUNT = Annotated["MemberAccount", strawberry.lazy(NODES)]  # noqa: F821
+MEMBER_ACCOUNT = Annotated["MemberAccount", strawberry.lazy(NODES)]  # type: ignore[name-defined]  # noqa: F821  (resolved lazily by strawberry)
 
 
 @strawberry.type(description="A text in one language.")
@@ -76,12 +77,12 @@ class Tier(relay.Node):
         return [Translation(language=language, text=text) for language, text in sorted(stored.items())]
 
 
-TierBasis = strawberry.enum(models.TierBasis, name="TierBasis", description="What counts towards tier thresholds.")
+TierBasis = models.TierBasis
+strawberry.enum(TierBasis, name="TierBasis", description="What counts towards tier thresholds.")
 
 
-TierWindow = strawberry.enum(
-    models.TierWindow, name="TierWindow", description="Period over which the qualifying value is summed."
-)
+TierWindow = models.TierWindow
+strawberry.enum(TierWindow, name="TierWindow", description="Period over which the qualifying value is summed.")
 
 
 @strawberry.type(description="One changed setting: old and new value as text.")
@@ -113,9 +114,8 @@ class ProgramChange(relay.Node):
         ]
 
 
-EarningRuleKind = strawberry.enum(
-    models.RuleKind, name="EarningRuleKind", description="How an earning rule adds points."
-)
+EarningRuleKind = models.RuleKind
+strawberry.enum(EarningRuleKind, name="EarningRuleKind", description="How an earning rule adds points.")
 
 
 @strawberry_django.type(
@@ -166,16 +166,14 @@ class EarningRule(relay.Node):
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet[models.EarningRule], info: Info, **kwargs) -> QuerySet[models.EarningRule]:
-        """Active rules, and inactive ones of shops where the caller is owner or manager; by priority."""
+        """Active rules, and inactive ones of shops where the caller may edit the program; by priority."""
         user = current_user(info)
         visible = Q(active=True)
         if user.is_authenticated:
             visible |= Q(
                 Exists(
-                    mp.StaffMembership.objects.filter(
-                        user_id=user.pk,
-                        shop_id=OuterRef("program__shop_id"),
-                        role__in=(StaffRole.OWNER, StaffRole.MANAGER),
+                    memberships_with(Capability.EDIT_PROGRAM).filter(
+                        user_id=user.pk, shop_id=OuterRef("program__shop_id")
                     )
                 )
             )
@@ -221,17 +219,19 @@ class Program(relay.Node):
 
     @strawberry_django.connection(
         DjangoListConnection[ProgramChange],
-        description="Audit of setting changes, newest first (the shop's owner or manager). Errors: PERMISSION_DENIED.",
+        description=(
+            "Audit of setting changes, newest first (capability program:write: owner or manager). "
+            "Errors: NOT_AUTHENTICATED, PERMISSION_DENIED."
+        ),
+        extensions=[
+            requires(
+                Capability.EDIT_PROGRAM, message="Only the shop's owner or manager can read its program's history."
+            )
+        ],
     )
-    def changes(self, info: Info) -> list[models.ProgramChange]:
-        """The program's audit records, for its owner or manager only."""
+    def changes(self) -> list[models.ProgramChange]:
+        """The program's audit records (the capability is checked by the field's extension)."""
         program = cast(models.LoyaltyProgram, self)
-        require_shop_role(
-            info,
-            shop_id=program.shop_id,
-            roles=(StaffRole.OWNER, StaffRole.MANAGER),
-            message="Only the shop's owner or manager can read its program's history.",
-        )
         return models.ProgramChange.objects.filter(program=program)  # type: ignore[return-value]
 
     @strawberry_django.field(
@@ -310,33 +310,29 @@ def tier_placements(placements: list[TierPlacementInput]) -> list[TierPlacement]
 class ShopLoyaltyPart(relay.Node):
     """A shop: its public face and its program."""
 
-    name: str = strawberry_django.field(description="Display name.")
-    slug: str = strawberry_django.field(description="Unique URL-safe name; use it with `shop(slug:)`.")
-    currency: str = strawberry_django.field(description="ISO 4217 currency of all the shop's amounts.")
-    timezone: str = strawberry_django.field(description="IANA time zone of the shop's days and rules.")
-    return_window_days: int = strawberry_django.field(description="Days after delivery an order may be returned.")
-    is_demo: bool = strawberry_django.field(description="True for demo data.")
     program: Program | None = strawberry_django.field(description="The shop's loyalty program, if it runs one.")
 
     @strawberry_django.field(
         description=(
-            "One member of the shop by account id, with ledger and tier history (any staff role of the shop); "
-            "null when the id is not a member of this shop. Errors: NOT_AUTHENTICATED, PERMISSION_DENIED."
-        )
+            "One member of the shop by account id, with ledger and tier history (capability members:read: owner "
+            "or manager); null when the id is not a member of this shop. Errors: NOT_AUTHENTICATED, PERMISSION_DENIED."
+        ),
+        extensions=[requires(Capability.READ_MEMBERS, message="Only the shop's owner or manager can see its members.")],
     )
     def member(
-        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the account.")]
+        self, id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the account.")]
     ) -> MEMBER_ACCOUNT | None:
-        """The account if it belongs to this shop's program, for the shop's staff."""
+        """The account if it belongs to this shop's program (the capability is checked by the extension)."""
         shop = cast(mp.Shop, self)
-        require_shop_role(info, shop_id=shop.pk, message="Only the shop's staff can see its members.")
         return member_detail(shop_id=shop.pk, account_id=decode_global_id(id, "MemberAccount") or 0)
 
     @strawberry_django.field(
         description=(
-            "Count the members a proposed tier ladder would move, before saving it (owner or manager). "
-            "Errors: NOT_AUTHENTICATED, PERMISSION_DENIED, INVALID_INPUT (extensions.field), NOT_FOUND."
-        )
+            "Count the members a proposed tier ladder would move, before saving it (capability program:write: "
+            "owner or manager). Errors: NOT_AUTHENTICATED, PERMISSION_DENIED, INVALID_INPUT (extensions.field), "
+            "NOT_FOUND."
+        ),
+        # No field extension: the service checks program:write itself (one query, not two).
     )
     def tier_preview(
         self,
@@ -353,7 +349,7 @@ class ShopLoyaltyPart(relay.Node):
             preview = tier_preview(
                 user=current_user(info), shop_id=cast(mp.Shop, self).pk, placements=tier_placements(tiers)
             )
-        except LedgerDomainError as error:
+        except LoyaltyDomainError as error:
             raise domain_error(error) from error
         return TierPreview(
             members=preview.members,
@@ -377,9 +373,11 @@ class ShopLoyaltyPart(relay.Node):
     @strawberry_django.connection(
         DjangoListConnection[MEMBER_ACCOUNT],
         description=(
-            "The shop's members, filtered and sorted (any staff role of the shop). Errors: PERMISSION_DENIED, "
-            "INVALID_INPUT (extensions.fields names each bad filter)."
+            "The shop's members, filtered and sorted (capability members:read: owner or manager). Errors: "
+            "NOT_AUTHENTICATED, PERMISSION_DENIED, INVALID_INPUT (extensions.field names the first bad filter, "
+            "extensions.fields each of them)."
         ),
+        extensions=[requires(Capability.READ_MEMBERS, message="Only the shop's owner or manager can see its members.")],
     )
     def members(
         self,
@@ -389,9 +387,8 @@ class ShopLoyaltyPart(relay.Node):
             str, strawberry.argument(description="joined, available, lifetime or last_activity; a leading - reverses.")
         ] = "-joined",
     ) -> list[models.MemberAccount]:
-        """Check the caller's role, then let the FilterSet filter."""
+        """Let the FilterSet filter (the capability is checked by the field's extension)."""
         shop = cast(mp.Shop, self)
-        require_shop_role(info, shop_id=shop.pk, message="Only the shop's staff can see its members.")
         data = {}
         if filter is not None:
             for name, value in vars(filter).items():
@@ -402,19 +399,25 @@ class ShopLoyaltyPart(relay.Node):
                 data["tier"] = data.pop("tier_id")
         accounts, errors = members_filtered(shop_id=shop.pk, data=data, order_by=order_by)
         if accounts is None:
-            raise GraphQLError("Invalid member filters.", extensions={"code": "INVALID_INPUT", "fields": errors})
+            # ``field`` as everywhere; ``fields`` keeps every bad filter for existing clients.
+            error = coded_error("Invalid member filters.", code="INVALID_INPUT", field=next(iter(errors), None))
+            error.extensions["fields"] = errors  # type: ignore[index]
+            raise error
         return accounts  # type: ignore[return-value]
 
     @strawberry_django.field(
         description=(
-            "Loyalty analytics over local days `from`..`to` (owner or manager; see docs/api.md). "
-            "Errors: NOT_AUTHENTICATED, PERMISSION_DENIED, INVALID_INPUT (extensions.field), NOT_FOUND (no program)."
+            "Loyalty analytics over local days `from`..`to` (capability analytics:read: owner or manager; see "
+            "docs/api.md). Errors: NOT_AUTHENTICATED, PERMISSION_DENIED, INVALID_INPUT (extensions.field), "
+            "NOT_FOUND (no program)."
         ),
+        extensions=[
+            requires(Capability.READ_ANALYTICS, message="Only the shop's owner or manager can see its analytics.")
+        ],
         only=["pk"],
     )
     def analytics(
         self,
-        info: Info,
         from_: Annotated[dt.date, strawberry.argument(name="from", description="First day, in the shop's time zone.")],
         to: Annotated[dt.date, strawberry.argument(description="Last day (inclusive); 366 days in all at most.")],
         granularity: Annotated[
@@ -422,32 +425,38 @@ class ShopLoyaltyPart(relay.Node):
         ] = AnalyticsGranularity.DAY,
         top: Annotated[int, strawberry.argument(description="How many top members to list, 1 to 20.")] = 5,
     ) -> ShopAnalytics:
-        """The owner's or manager's check and the selector, in ``shop_analytics_resolve``."""
+        """Call ``shop_analytics_resolve`` (the capability is checked by the field's extension)."""
         return shop_analytics_resolve(
-            info, shop_id=cast(mp.Shop, self).pk, start=from_, end=to, granularity=granularity, top=top
+            shop_id=cast(mp.Shop, self).pk, start=from_, end=to, granularity=granularity, top=top
         )
 
     @strawberry_django.field(
         description=(
             "Birthdays and membership anniversaries on the shop's next `days` local days (today included), by "
-            "date, of members who agreed to be contacted (any staff role; see docs/lifecycle.md). "
-            "Errors: NOT_AUTHENTICATED, PERMISSION_DENIED, INVALID_INPUT (extensions.field days)."
+            "date, of members who agreed to be contacted (capability members:read: owner or manager; see "
+            "docs/lifecycle.md). Errors: NOT_AUTHENTICATED, PERMISSION_DENIED, INVALID_INPUT (extensions.field days)."
         ),
         only=["pk", "timezone"],
+        extensions=[
+            requires(
+                Capability.READ_MEMBERS, message="Only the shop's owner or manager can see its members' occasions."
+            )
+        ],
     )
     def upcoming_occasions(
         self,
-        info: Info,
         days: Annotated[int, strawberry.argument(description="How many days ahead, 1 to 90.")] = 30,
     ) -> list[Occasion]:
-        """The staff check and the domain list, in ``upcoming_occasions_resolve``."""
-        return upcoming_occasions_resolve(info, shop=cast(mp.Shop, self), days=days)
+        """Call ``upcoming_occasions_resolve`` (the capability is checked by the field's extension)."""
+        return upcoming_occasions_resolve(shop=cast(mp.Shop, self), days=days)
 
 
-EntryKind = strawberry.enum(models.EntryKind, name="EntryKind", description="Kind of ledger movement.")
+EntryKind = models.EntryKind
+strawberry.enum(EntryKind, name="EntryKind", description="Kind of ledger movement.")
 
 
-SourceType = strawberry.enum(models.SourceType, name="SourceType", description="What caused a ledger entry.")
+SourceType = models.SourceType
+strawberry.enum(SourceType, name="SourceType", description="What caused a ledger entry.")
 
 
 @strawberry.type(description="An earning rule that added points to an entry or a preview, and how many.")
@@ -487,17 +496,18 @@ class PointsEntry(relay.Node):
 
     @strawberry_django.field(
         description=(
-            "Username of the staff member who made this adjustment. Only the shop's staff see it: null for "
-            "members, for everyone else and for entries no staff member made."
+            "Username of the staff member who made this adjustment. Only the shop's staff who read members "
+            "(capability members:read) see it: null for members, for everyone else and for entries no staff member "
+            "made."
         ),
         select_related=["staff_user", "account__program"],
     )
     def adjusted_by(self, info: Info) -> str | None:
-        """The acting staff member, for the shop's staff only (one query per operation for the role check)."""
+        """The acting staff member, for the shop's staff only (the caller's roles: one query per operation)."""
         entry = cast(models.PointsEntry, self)
         if entry.staff_user_id is None:
             return None
-        if entry.account.program.shop_id not in staff_shop_ids_of_caller(info):
+        if entry.staff_user is None or not caller_of(info).can(Capability.READ_MEMBERS, entry.account.program.shop_id):
             return None
         return entry.staff_user.get_username()
 
@@ -523,7 +533,7 @@ class PointsEntry(relay.Node):
         return EntrySource(
             type=models.SourceType(entry.source_type),
             id=entry.source_id,
-            order_external_id=entry.order.external_id if entry.order_id else None,
+            order_external_id=entry.order.external_id if entry.order is not None else None,
         )
 
 
@@ -534,15 +544,17 @@ class ShopActivityPart(relay.Node):
     @strawberry_django.connection(
         DjangoListConnection[PointsEntry],
         description=(
-            "The shop's newest ledger entries across its members, newest first (any staff role of the shop): "
-            "the history behind the live activity feed (shopActivity), to fill it on load or after a reconnect. "
-            "Errors: NOT_AUTHENTICATED, PERMISSION_DENIED."
+            "The shop's newest ledger entries across its members, newest first (capability activity:read: owner "
+            "or manager): the history behind the live activity feed (shopActivity), to fill it on load or after a "
+            "reconnect. Errors: NOT_AUTHENTICATED, PERMISSION_DENIED."
         ),
+        extensions=[
+            requires(Capability.READ_ACTIVITY, message="Only the shop's owner or manager can see its activity.")
+        ],
     )
-    def activity(self, info: Info) -> list[models.PointsEntry]:
-        """Check the caller's role, then page through ``shop_entries``."""
+    def activity(self) -> list[models.PointsEntry]:
+        """Page through ``shop_entries`` (the capability is checked by the field's extension)."""
         shop = cast(mp.Shop, self)
-        require_shop_role(info, shop_id=shop.pk, message="Only the shop's staff can see its activity.")
         return shop_entries(shop_id=shop.pk)  # type: ignore[return-value]
 
 
@@ -586,15 +598,6 @@ class PointsOnDate:
 EXPIRING_DATES_MAX = 12
 
 
-@strawberry_django.type(mp.Customer, description="Who a member is: name and contact details.")
-class MemberProfile:
-    """The customer behind a member account (the member or the shop's staff see it)."""
-
-    display_name: str = strawberry_django.field(description="Name shown.")
-    email: str = strawberry_django.field(description="E-mail address, may be empty.")
-    phone: str = strawberry_django.field(description="Phone number, may be empty.")
-
-
 @strawberry_django.type(
     models.MemberAccount, name="AccountLoyaltyPart", description="Loyalty part of MemberAccount (not in the schema)."
 )
@@ -626,7 +629,8 @@ class AccountLoyaltyPart(relay.Node):
     def tier_history(self) -> list[TierChange]:
         """The account's tier changes, newest first (from the prefetch)."""
         changes = cast(models.MemberAccount, self).tier_changes.all()
-        return sorted(changes, key=lambda change: (change.created_at, change.pk), reverse=True)  # type: ignore[return-value]
+        newest_first = sorted(changes, key=lambda change: (change.created_at, change.pk), reverse=True)
+        return cast(list[TierChange], newest_first)
 
     @strawberry_django.field(
         description="The shop of this account.",
@@ -690,37 +694,3 @@ class AccountLoyaltyPart(relay.Node):
             PointsOnDate(date=row.date, points=row.points)
             for row in expiring_points(account=cast(models.MemberAccount, self), limit=limit)
         ]
-
-
-OrderStatus = strawberry.enum(mp.OrderStatus, name="OrderStatus", description="Lifecycle status of an order.")
-
-
-@strawberry_django.type(mp.OrderLine, description="One line of an order.")
-class OrderLine:
-    """Quantity x unit price in the order's currency."""
-
-    line_no: int = strawberry_django.field(description="Position in the order, from 1.")
-    description: str = strawberry_django.field(description="What was bought.")
-    quantity: int = strawberry_django.field(description="Units (>= 1).")
-    returned_quantity: int = strawberry_django.field(description="Units returned so far (0 to quantity).")
-    unit_price: Decimal = strawberry_django.field(description="Price of one unit, order currency.")
-
-
-@strawberry_django.type(mp.Order, description="One shop's order.")
-class Order(relay.Node):
-    """An order as recorded by the shop, with its status."""
-
-    external_id: str = strawberry_django.field(description="The shop's own id of the order.")
-    status: OrderStatus = strawberry_django.field(description="Current status.")
-    currency: str = strawberry_django.field(description="ISO 4217 currency of the amounts.")
-    goods_amount: Decimal = strawberry_django.field(
-        description="Sum of the lines; what earns points, less pointsPaidAmount."
-    )
-    shipping_amount: Decimal = strawberry_django.field(description="Shipping; earns nothing.")
-    points_paid_amount: Decimal = strawberry_django.field(
-        description="Part of the goods paid with points or a reward's discount; earns nothing."
-    )
-    placed_at: dt.datetime = strawberry_django.field(description="When the order was placed.")
-    delivered_at: dt.datetime | None = strawberry_django.field(description="When it was delivered, if it was.")
-    shop: SHOP = strawberry_django.field(description="The shop.")
-    lines: list[OrderLine] = strawberry_django.field(description="The order's lines.")

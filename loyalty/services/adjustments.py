@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import cast
 
-from dateutil.relativedelta import relativedelta
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from loyalty.broadcasts import AccountUpdate, broadcast_on_commit
-from loyalty.errors import LedgerError, LedgerErrorCode
+from loyalty.errors import LoyaltyError, LoyaltyErrorCode
 from loyalty.models import EntryKind, MemberAccount, PointsEntry, SourceType
 from loyalty.services.ledger import Movement, points_grant, points_spend
-from marketplace.models import StaffRole
-from marketplace.selectors import staff_role
+from loyalty.services.periods import lot_expires_at
+from marketplace.permissions import Capability, has_capability
 
 #: Largest single adjustment either way; anything bigger is a typo.
 MAX_ADJUSTMENT = 10_000_000
-ADJUSTERS = (StaffRole.OWNER, StaffRole.MANAGER)
 
 
 @dataclass(frozen=True)
@@ -30,8 +29,8 @@ class AdjustResult:
     replayed: bool
 
 
-def _refuse(code: LedgerErrorCode, message: str, field: str | None = None) -> LedgerError:
-    return LedgerError(code, message, field)
+def _refuse(code: LoyaltyErrorCode, message: str, field: str | None = None) -> LoyaltyError:
+    return LoyaltyError(code, message, field)
 
 
 def points_adjust(
@@ -55,20 +54,22 @@ def points_adjust(
     """
     now = now or timezone.now()
     if not user.is_authenticated:
-        raise _refuse(LedgerErrorCode.NOT_AUTHENTICATED, "Log in first.")
+        raise _refuse(LoyaltyErrorCode.NOT_AUTHENTICATED, "Log in first.")
     account = MemberAccount.objects.select_related("program__shop").filter(pk=account_id).first()
-    if account is None or staff_role(user=user, shop_id=account.program.shop_id) not in ADJUSTERS:
-        raise _refuse(LedgerErrorCode.NOT_FOUND, "No such member account.", "accountId")
+    if account is None or not has_capability(
+        user=user, shop_id=account.program.shop_id, capability=Capability.ADJUST_POINTS
+    ):
+        raise _refuse(LoyaltyErrorCode.NOT_FOUND, "No such member account.", "accountId")
     key = (idempotency_key or "").strip()
     if not key or len(key) > 150:
         raise _refuse(
-            LedgerErrorCode.INVALID_INPUT, "An idempotency key of 1 to 150 characters is required.", "idempotencyKey"
+            LoyaltyErrorCode.INVALID_INPUT, "An idempotency key of 1 to 150 characters is required.", "idempotencyKey"
         )
     reason = (reason or "").strip()
     if not 3 <= len(reason) <= 300:
-        raise _refuse(LedgerErrorCode.REASON_REQUIRED, "Give a reason of 3 to 300 characters.", "reason")
+        raise _refuse(LoyaltyErrorCode.REASON_REQUIRED, "Give a reason of 3 to 300 characters.", "reason")
     if points == 0 or abs(points) > MAX_ADJUSTMENT:
-        raise _refuse(LedgerErrorCode.INVALID_POINTS, f"Adjust by 1 to {MAX_ADJUSTMENT} points either way.", "points")
+        raise _refuse(LoyaltyErrorCode.INVALID_POINTS, f"Adjust by 1 to {MAX_ADJUSTMENT} points either way.", "points")
     entry_key = f"adjust:{account.program.shop_id}:{key}"
     replay = _replay(entry_key, account_id, points, reason)
     if replay is not None:
@@ -86,8 +87,7 @@ def points_adjust(
                 staff_user_id=user.pk,
             )
             if points > 0:
-                months = account.program.expiry_months
-                expires_at = now + relativedelta(months=months) if months else None
+                expires_at = lot_expires_at(program=account.program, available_at=now)
                 entry = points_grant(account=locked, points=points, expires_at=expires_at, movement=movement)
             else:
                 entry = points_spend(account=locked, points=-points, movement=movement)
@@ -102,8 +102,9 @@ def points_adjust(
                     reason=entry.reason,
                 )
             )
-    except LedgerError as error:
-        raise _refuse(error.code, error.message, "points") from error
+    except LoyaltyError as error:
+        # LoyaltyError is only ever raised with a LoyaltyErrorCode; DomainError types ``code`` as any Enum.
+        raise _refuse(cast(LoyaltyErrorCode, error.code), error.message, "points") from error
     except IntegrityError:  # a concurrent call with the same key won
         replay = _replay(entry_key, account_id, points, reason)
         if replay is None:
@@ -119,7 +120,7 @@ def _replay(entry_key: str, account_id: int, points: int, reason: str) -> Adjust
         return None
     if (entry.account_id, entry.points, entry.reason) != (account_id, points, f"Adjusted by staff: {reason}"):
         raise _refuse(
-            LedgerErrorCode.IDEMPOTENCY_CONFLICT,
+            LoyaltyErrorCode.IDEMPOTENCY_CONFLICT,
             "This idempotency key was used for another adjustment.",
             "idempotencyKey",
         )

@@ -11,16 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import fields
 from decimal import Decimal, InvalidOperation
+from typing import cast
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 
-from loyalty.errors import LedgerError, LedgerErrorCode
+from loyalty.errors import LoyaltyError, LoyaltyErrorCode
 from loyalty.models import LoyaltyProgram, ProgramChange
-from marketplace.models import StaffRole
-from marketplace.selectors import staff_role
+from marketplace.permissions import Capability, has_capability
 
-#: Roles that tune a program: its settings, tiers and earning rules.
-EDITORS = (StaffRole.OWNER, StaffRole.MANAGER)
 #: The "not given" marker of partial inputs (``None`` is a value: "clear it").
 UNSET: object = object()
 _CENT = Decimal("0.01")
@@ -34,9 +32,14 @@ class PartialInput:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not UNSET}  # type: ignore[arg-type]
 
 
-def invalid(message: str, field: str) -> LedgerError:
+def invalid(message: str, field: str) -> LoyaltyError:
     """An ``INVALID_INPUT`` refusal naming the camelCase input ``field``."""
-    return LedgerError(LedgerErrorCode.INVALID_INPUT, message, field)
+    return LoyaltyError(LoyaltyErrorCode.INVALID_INPUT, message, field)
+
+
+def can_edit(user: AbstractBaseUser | AnonymousUser, *, shop_id: int) -> bool:
+    """Whether ``user`` may tune the shop's program (``Capability.EDIT_PROGRAM``; one query)."""
+    return has_capability(user=user, shop_id=shop_id, capability=Capability.EDIT_PROGRAM)
 
 
 def require_editor(user: AbstractBaseUser | AnonymousUser, *, shop_id: int, what: str) -> None:
@@ -45,10 +48,10 @@ def require_editor(user: AbstractBaseUser | AnonymousUser, *, shop_id: int, what
     ``what`` completes "Only the shop's owner or manager edit its ..." in the message.
     """
     if not user.is_authenticated:
-        raise LedgerError(LedgerErrorCode.NOT_AUTHENTICATED, "Log in first.")
-    if staff_role(user=user, shop_id=shop_id) not in EDITORS:
-        raise LedgerError(
-            LedgerErrorCode.PERMISSION_DENIED, f"Only the shop's owner or manager edit its {what}.", "shopId"
+        raise LoyaltyError(LoyaltyErrorCode.NOT_AUTHENTICATED, "Log in first.")
+    if not can_edit(user, shop_id=shop_id):
+        raise LoyaltyError(
+            LoyaltyErrorCode.PERMISSION_DENIED, f"Only the shop's owner or manager edit its {what}.", "shopId"
         )
 
 
@@ -61,13 +64,16 @@ def decimal_between(value: object, *, field: str, low: Decimal, high: Decimal, m
         raise invalid(message, field)
     try:
         number = Decimal(value) if isinstance(value, int | str) else value
-        ok = isinstance(number, Decimal) and number.is_finite() and low <= number <= high
-        ok = ok and number == number.quantize(_CENT)  # type: ignore[union-attr]
+        if (
+            isinstance(number, Decimal)
+            and number.is_finite()
+            and low <= number <= high
+            and number == number.quantize(_CENT)
+        ):
+            return number
     except (InvalidOperation, TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise invalid(message, field)
-    return number  # type: ignore[return-value]
+        pass
+    raise invalid(message, field)
 
 
 def camel(name: str) -> str:
@@ -88,9 +94,14 @@ def audit_text(value: object) -> str | None:
 
 
 def audit_record(
-    *, program: LoyaltyProgram, user: AbstractBaseUser, changes: dict[str, dict[str, str | None]]
+    *, program: LoyaltyProgram, user: AbstractBaseUser | AnonymousUser, changes: dict[str, dict[str, str | None]]
 ) -> ProgramChange | None:
-    """Write one audit row of ``changes`` (who and when added here); nothing when nothing changed."""
+    """Write one audit row of ``changes`` (who and when added here); nothing when nothing changed.
+
+    ``user`` has passed :func:`require_editor` (or ``can_edit``), so it is a logged-in user.
+    """
     if not changes:
         return None
-    return ProgramChange.objects.create(program=program, changed_by=user, changes=changes)
+    # Every caller checked the editor first, so ``user`` is authenticated, i.e. a row of
+    # AUTH_USER_MODEL (auth.User); the request's user is typed more widely than that.
+    return ProgramChange.objects.create(program=program, changed_by=cast(User, user), changes=changes)

@@ -26,7 +26,7 @@ from decimal import ROUND_FLOOR, Decimal
 from django.db import transaction
 from django.db.models import F, QuerySet
 
-from loyalty.errors import LedgerError, LedgerErrorCode
+from loyalty.errors import LoyaltyError, LoyaltyErrorCode
 from loyalty.models import EntryKind, MemberAccount, PointsEntry, PointsLot, PointsLotConsumption, SourceType
 
 #: Kinds whose points count towards ``lifetime_points`` (earnings net of their reversals).
@@ -88,14 +88,14 @@ def entry_existing(*, idempotency_key: str) -> PointsEntry | None:
 def _append(account: MemberAccount, movement: Movement) -> PointsEntry:
     """Write the entry and move the cached balances of the locked ``account`` in memory and in SQL.
 
-    Raises ``LedgerError(INSUFFICIENT_POINTS)`` before writing when a balance would go negative.
+    Raises ``LoyaltyError(INSUFFICIENT_POINTS)`` before writing when a balance would go negative.
     """
     available = account.points_available + movement.available_delta
     pending = account.points_pending + movement.pending_delta
     if available < 0 or pending < 0:
-        raise LedgerError(LedgerErrorCode.INSUFFICIENT_POINTS, "The balance cannot go below zero.")
+        raise LoyaltyError(LoyaltyErrorCode.INSUFFICIENT_POINTS, "The balance cannot go below zero.")
     if not movement.reason:
-        raise LedgerError(LedgerErrorCode.REASON_REQUIRED, "Every ledger entry needs a reason.")
+        raise LoyaltyError(LoyaltyErrorCode.REASON_REQUIRED, "Every ledger entry needs a reason.")
     lifetime_delta = movement.points if movement.kind in LIFETIME_KINDS else 0
     redeemed_delta = -movement.points if movement.kind in REDEEMED_KINDS else 0
     expired_delta = -movement.points if movement.kind in EXPIRED_KINDS else 0
@@ -156,7 +156,7 @@ def points_earn(
     if existing is not None:
         return existing
     if points <= 0:
-        raise LedgerError(LedgerErrorCode.INVALID_POINTS, "An earning must be positive.")
+        raise LoyaltyError(LoyaltyErrorCode.INVALID_POINTS, "An earning must be positive.")
     released = available_at <= movement.at
     entry = _append(
         account,
@@ -193,6 +193,7 @@ def points_release(*, account: MemberAccount, lot: PointsLot, at: dt.datetime) -
     entry = None
     if lot.remaining > 0:
         order_id = lot.entry.order_id
+        order = lot.entry.order if order_id else None
         entry = _append(
             account,
             Movement(
@@ -201,11 +202,12 @@ def points_release(*, account: MemberAccount, lot: PointsLot, at: dt.datetime) -
                 available_delta=lot.remaining,
                 pending_delta=-lot.remaining,
                 reason=(
-                    f"Points of order {lot.entry.order.external_id} became available"
-                    if order_id
+                    f"Points of order {order.external_id} became available"
+                    if order is not None
                     else "Pending points became available"
                 ),
-                source_type=lot.entry.source_type,
+                # The column only holds SourceType values (its choices), so this never raises.
+                source_type=SourceType(lot.entry.source_type),
                 source_id=lot.entry.source_id,
                 idempotency_key=key,
                 at=at,
@@ -243,7 +245,7 @@ def points_take_back(
     if existing is not None:
         return existing
     if points < 0:
-        raise LedgerError(LedgerErrorCode.INVALID_POINTS, "The points to take back cannot be negative.")
+        raise LoyaltyError(LoyaltyErrorCode.INVALID_POINTS, "The points to take back cannot be negative.")
     if points == 0 and qualifying_delta == 0:
         return None
     own = min(points, lot.remaining)
@@ -309,20 +311,20 @@ def points_spend(*, account: MemberAccount, points: int, movement: Movement) -> 
     points never count. The points come from released lots that expire first (``expires_at``
     ascending, lots that never expire last, then oldest first), each take recorded as a
     :class:`PointsLotConsumption`. Idempotent on ``movement.idempotency_key``. Raises
-    ``LedgerError(INSUFFICIENT_POINTS)`` before writing when the available balance is short,
-    ``LedgerError(INVALID_POINTS)`` for a non-positive amount.
+    ``LoyaltyError(INSUFFICIENT_POINTS)`` before writing when the available balance is short,
+    ``LoyaltyError(INVALID_POINTS)`` for a non-positive amount.
     """
     assert transaction.get_connection().in_atomic_block, "points_spend needs an open transaction"
     existing = entry_existing(idempotency_key=movement.idempotency_key)
     if existing is not None:
         return existing
     if points <= 0:
-        raise LedgerError(LedgerErrorCode.INVALID_POINTS, "The points to take must be positive.")
+        raise LoyaltyError(LoyaltyErrorCode.INVALID_POINTS, "The points to take must be positive.")
     if account.points_available < points:
-        raise LedgerError(LedgerErrorCode.INSUFFICIENT_POINTS, "Not enough available points.")
+        raise LoyaltyError(LoyaltyErrorCode.INSUFFICIENT_POINTS, "Not enough available points.")
     plan, left = _spend_plan(account, points)
     if left:  # the cached balance and the lots disagree: refuse rather than break the invariant
-        raise LedgerError(LedgerErrorCode.INSUFFICIENT_POINTS, "Available lots do not cover the balance.")
+        raise LoyaltyError(LoyaltyErrorCode.INSUFFICIENT_POINTS, "Available lots do not cover the balance.")
     entry = _append(account, replace(movement, points=-points, available_delta=-points, pending_delta=0))
     for lot, take in plan:
         PointsLot.objects.filter(pk=lot.pk).update(remaining=F("remaining") - take)
@@ -343,7 +345,7 @@ def points_grant(
     """Add ``points`` (> 0) to the available balance at once, as a new released lot. Caller holds the lock.
 
     For staff adjustments (kind ADJUST) and bonuses that skip the pending period. Idempotent
-    on ``movement.idempotency_key``. Raises ``LedgerError(INVALID_POINTS)`` for a non-positive
+    on ``movement.idempotency_key``. Raises ``LoyaltyError(INVALID_POINTS)`` for a non-positive
     amount.
     """
     assert transaction.get_connection().in_atomic_block, "points_grant needs an open transaction"
@@ -351,7 +353,7 @@ def points_grant(
     if existing is not None:
         return existing
     if points <= 0:
-        raise LedgerError(LedgerErrorCode.INVALID_POINTS, "The points to grant must be positive.")
+        raise LoyaltyError(LoyaltyErrorCode.INVALID_POINTS, "The points to grant must be positive.")
     entry = _append(account, replace(movement, points=points, available_delta=points, pending_delta=0))
     PointsLot.objects.create(
         account=account,
@@ -404,6 +406,7 @@ def points_expire_lot(*, account: MemberAccount, lot: PointsLot, at: dt.datetime
     if count:
         key = f"{key}:{count + 1}"
     earning = lot.entry
+    order = earning.order if earning.order_id else None
     entry = _append(
         account,
         Movement(
@@ -411,9 +414,7 @@ def points_expire_lot(*, account: MemberAccount, lot: PointsLot, at: dt.datetime
             points=-remaining,
             available_delta=-remaining,
             reason=(
-                f"Points of order {earning.order.external_id} expired"
-                if earning.order_id
-                else f"Expired: {earning.reason}"
+                f"Points of order {order.external_id} expired" if order is not None else f"Expired: {earning.reason}"
             ),
             source_type=SourceType.SYSTEM,
             source_id=f"lot:{lot.pk}",

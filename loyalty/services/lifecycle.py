@@ -13,7 +13,6 @@ import zoneinfo
 from dataclasses import dataclass
 from decimal import Decimal
 
-from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.db.models import Count, F, Max, Q, Sum
 
@@ -30,6 +29,7 @@ from loyalty.models import (
     TierWindow,
 )
 from loyalty.services.ledger import account_lock, points_expire_lot, points_release
+from loyalty.services.periods import calendar_year_bounds, year_start, years_after
 from loyalty.services.tiers import program_tiers, qualifying_value, tier_for_value
 
 
@@ -136,6 +136,7 @@ def account_expire_due(*, account: MemberAccount, now: dt.datetime) -> tuple[int
     ).aggregate(at=Max("created_at"))["at"]
     count = points = 0
     for lot in lots:
+        assert lot.expires_at is not None  # selected by expires_at__lte above
         at = max(lot.expires_at, refunded) if refunded is not None else lot.expires_at
         entry = points_expire_lot(account=account, lot=lot, at=at)
         if entry is not None:
@@ -211,23 +212,24 @@ class _Window:
 
 def _calendar_window(program: LoyaltyProgram, now: dt.datetime) -> _Window:
     """The last calendar year (shop's time zone) whose end plus the grace days is at or before ``now``."""
-    tz = zoneinfo.ZoneInfo(program.shop.timezone)
     grace = dt.timedelta(days=program.downgrade_grace_days)
-    year = (now - grace).astimezone(tz).year
-    end = dt.datetime(year, 1, 1, tzinfo=tz)
-    return _Window(start=dt.datetime(year - 1, 1, 1, tzinfo=tz), end=end, effective=end + grace)
+    end, _ = calendar_year_bounds(program=program, at=now - grace)
+    return _Window(start=year_start(program=program, year=end.year - 1), end=end, effective=end + grace)
 
 
 def _rolling_window(program: LoyaltyProgram, anchor: dt.datetime, now: dt.datetime) -> _Window | None:
-    """The last 12-month anniversary of ``anchor`` whose grace has passed by ``now``, or ``None``."""
+    """The last 12-month anniversary of ``anchor`` whose grace has passed by ``now``, or ``None``.
+
+    Anniversaries and the window's start are ``services.periods.years_after`` (UTC calendar).
+    """
     grace = dt.timedelta(days=program.downgrade_grace_days)
     years = 1
-    if anchor + relativedelta(years=1) + grace > now:
+    if years_after(moment=anchor, years=1) + grace > now:
         return None
-    while anchor + relativedelta(years=years + 1) + grace <= now:
+    while years_after(moment=anchor, years=years + 1) + grace <= now:
         years += 1
-    end = anchor + relativedelta(years=years)
-    return _Window(start=end - relativedelta(years=1), end=end, effective=end + grace)
+    end = years_after(moment=anchor, years=years)
+    return _Window(start=years_after(moment=end, years=-1), end=end, effective=end + grace)
 
 
 def _upgrade_q(prefix: str = "") -> Q:
@@ -244,6 +246,7 @@ def _rolling_anchor(*, last_upgrade: dt.datetime | None, requalified: dt.datetim
 
 def _window_for(account: MemberAccount, program: LoyaltyProgram, now: dt.datetime) -> _Window | None:
     """The ended window ``account`` is due to be requalified on at ``now``, or ``None`` (one query for rolling)."""
+    window: _Window | None
     if program.tier_window == TierWindow.CALENDAR_YEAR:
         window = _calendar_window(program, now)
         if account.enrolled_at >= window.end:
@@ -359,6 +362,7 @@ def _requalify_account(
     MemberAccount.objects.filter(pk=account.pk).update(
         tier=decision.tier, requalified_through=decision.window.end, qualifying_value=decision.current_value
     )
+    assert old is not None  # _decide returns None for an account without a tier
     if broadcast and decision.reason is not None and decision.tier.pk != old.pk:
         broadcast_tier_change_on_commit(
             account_id=account.pk, customer_id=account.customer_id, shop_id=program.shop_id, reason=decision.reason
@@ -386,8 +390,9 @@ def _requalify_candidates(program: LoyaltyProgram, tiers: list[Tier], now: dt.da
     return [
         pk
         for pk, last_upgrade, requalified, enrolled in rows
-        if _rolling_anchor(last_upgrade=last_upgrade, requalified=requalified, enrolled=enrolled)
-        + relativedelta(years=1)
+        if years_after(
+            moment=_rolling_anchor(last_upgrade=last_upgrade, requalified=requalified, enrolled=enrolled), years=1
+        )
         + grace
         <= now
     ]

@@ -29,15 +29,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import jdatetime
-from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import ExtractDay, ExtractMonth
 
 from loyalty.broadcasts import AccountUpdate, broadcast_on_commit
-from loyalty.errors import LedgerError, LedgerErrorCode
+from loyalty.errors import LoyaltyError, LoyaltyErrorCode
 from loyalty.models import EntryKind, LoyaltyProgram, MemberAccount, PointsEntry, SourceType
 from loyalty.services.ledger import Movement, account_lock, entry_existing, points_grant
+from loyalty.services.periods import lot_expires_at
 from marketplace.models import Customer, Shop
 
 GREGORIAN = "gregorian"
@@ -193,10 +193,6 @@ def contactable_q(prefix: str = "") -> Q:
 # --- welcome bonus -------------------------------------------------------------------------
 
 
-def _bonus_expiry(program: LoyaltyProgram, at: dt.datetime) -> dt.datetime | None:
-    return at + relativedelta(months=program.expiry_months) if program.expiry_months else None
-
-
 def welcome_bonus_post(
     *, account: MemberAccount, program: LoyaltyProgram, at: dt.datetime, broadcast: bool = True
 ) -> PointsEntry | None:
@@ -216,7 +212,7 @@ def welcome_bonus_post(
     entry = points_grant(
         account=account,
         points=program.welcome_bonus_points,
-        expires_at=_bonus_expiry(program, at),
+        expires_at=lot_expires_at(program=program, available_at=at),
         movement=Movement(
             kind=EntryKind.BONUS,
             reason="Welcome bonus",
@@ -377,7 +373,7 @@ def _pay(program: LoyaltyProgram, due: _Due, now: dt.datetime, broadcast: bool) 
         entry = points_grant(
             account=account,
             points=points,
-            expires_at=_bonus_expiry(program, now),
+            expires_at=lot_expires_at(program=program, available_at=now),
             movement=Movement(
                 kind=EntryKind.BONUS,
                 reason=_reason(due.kind, years),
@@ -427,7 +423,7 @@ def occasions_bonus_due(*, now: dt.datetime, broadcast: bool = True, dry_run: bo
             bonus = _bonus_points(program, kind)
             if bonus <= 0:
                 continue
-            due = []
+            due: list[_Due] = []
             for account_id, birth_date, calendar, enrolled_at in _candidates(program, kind, start, end):
                 found = _occasion_due(
                     kind=kind,
@@ -470,11 +466,11 @@ def upcoming_occasions(*, shop: Shop, days: int, now: dt.datetime) -> list[Upcom
     with those channels: the list is for staff who reach out. Anniversaries count whole years
     of membership (1 and up) in the member's calendar. Accounts come with customer, tier and
     program/shop loaded. Two queries whatever the number of members (the program, then the
-    accounts pre-selected by month/day in SQL). Raises ``LedgerError(INVALID_INPUT, "days")``
+    accounts pre-selected by month/day in SQL). Raises ``LoyaltyError(INVALID_INPUT, "days")``
     unless ``days`` is 1 to ``MAX_UPCOMING_DAYS``.
     """
     if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_UPCOMING_DAYS:
-        raise LedgerError(LedgerErrorCode.INVALID_INPUT, f"days must be 1 to {MAX_UPCOMING_DAYS}.", "days")
+        raise LoyaltyError(LoyaltyErrorCode.INVALID_INPUT, f"days must be 1 to {MAX_UPCOMING_DAYS}.", "days")
     program = LoyaltyProgram.objects.filter(shop_id=shop.pk).first()
     if program is None:
         return []

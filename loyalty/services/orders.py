@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.db.models import Subquery
 from django.utils import timezone
@@ -29,6 +28,7 @@ from loyalty.models import EntryKind, LoyaltyProgram, MemberAccount, PointsEntry
 from loyalty.services.ledger import Movement, entry_existing, points_earn, points_take_back
 from loyalty.services.lifecycle import account_release_due
 from loyalty.services.occasions import welcome_bonus_post
+from loyalty.services.periods import lot_expires_at
 from loyalty.services.rules import CENT, EarnQuote, QuoteLine, earning_quote, points_paid_shares, program_rules
 from loyalty.services.tiers import account_get_or_enroll, tier_evaluate
 from loyalty.signals import order_points_posted
@@ -110,7 +110,7 @@ def _earn(program: LoyaltyProgram, account: MemberAccount, order: Order, at: dt.
         return None
     delivered = order.delivered_at or at
     available_at = delivered + dt.timedelta(days=program.effective_pending_days)
-    expires_at = available_at + relativedelta(months=program.expiry_months) if program.expiry_months else None
+    expires_at = lot_expires_at(program=program, available_at=available_at)
     qualifying = order_earn_base(order) if program.tier_basis == TierBasis.SPEND else Decimal(points)
     return points_earn(
         account=account,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import cast
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import transaction
+from django.db import models, transaction
 
-from loyalty.errors import LedgerError, LedgerErrorCode
+from loyalty.errors import LoyaltyError, LoyaltyErrorCode
 from loyalty.models import LoyaltyProgram, MemberAccount, TierBasis, TierWindow
 from loyalty.services.editing import UNSET, PartialInput, audit_record, audit_text, camel, invalid, require_editor
 
@@ -57,7 +58,9 @@ def _places_ok(name: str, value: object) -> bool:
     """Whether a decimal setting fits its column's decimal places (so nothing is rounded silently)."""
     if not isinstance(value, Decimal):
         return True
-    places = LoyaltyProgram._meta.get_field(name).decimal_places
+    # Every setting whose rule accepts a Decimal is a DecimalField (see _RULES); get_field() is typed
+    # for any field or relation.
+    places = cast(models.DecimalField, LoyaltyProgram._meta.get_field(name)).decimal_places
     return value == value.quantize(Decimal(1).scaleb(-places))
 
 
@@ -99,7 +102,7 @@ def program_update(
     Validates every given field before writing; a refusal changes nothing. Decimals must fit
     their column (4 places for the rate, 2 for money, 6 for the point value) rather than be
     rounded; the tier basis and window change only while the program has no members. Codes (on
-    ``LedgerError``): NOT_AUTHENTICATED, PERMISSION_DENIED, NOT_FOUND (no program),
+    ``LoyaltyError``): NOT_AUTHENTICATED, PERMISSION_DENIED, NOT_FOUND (no program),
     INVALID_INPUT with the camelCase field. Changes take effect for events processed after
     commit (earnings already posted keep their points). Locks the program row.
     """
@@ -110,7 +113,7 @@ def program_update(
     with transaction.atomic(durable=True):
         program = LoyaltyProgram.objects.select_for_update().filter(shop_id=shop_id).first()
         if program is None:
-            raise LedgerError(LedgerErrorCode.NOT_FOUND, "This shop runs no loyalty program.", "shopId")
+            raise LoyaltyError(LoyaltyErrorCode.NOT_FOUND, "This shop runs no loyalty program.", "shopId")
         _check_qualifying_change(program, given)
         old = {name: getattr(program, name) for name in given}
         for name, value in given.items():
@@ -122,5 +125,5 @@ def program_update(
             for name in given
             if old[name] != getattr(program, name)
         }
-        audit_record(program=program, user=user, changes=changes)  # type: ignore[arg-type]
+        audit_record(program=program, user=user, changes=changes)
     return program

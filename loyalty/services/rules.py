@@ -77,8 +77,10 @@ def rule_matches(
     local = at.astimezone(zoneinfo.ZoneInfo(timezone))
     if rule.days_of_week and local.weekday() not in rule.days_of_week:
         return False
-    if rule.start_time is not None and not (rule.start_time <= local.time().replace(tzinfo=None) < rule.end_time):
-        return False
+    if rule.start_time is not None:
+        assert rule.end_time is not None  # rule_hours_ordered: both times are set, or neither
+        if not rule.start_time <= local.time().replace(tzinfo=None) < rule.end_time:
+            return False
     categories = {category.pk for category in rule.categories.all()}
     if categories and not any(line.category_id in categories for line in lines):
         return False
@@ -95,6 +97,7 @@ def _points(lines: list[QuoteLine], rate: Decimal, tier_multiplier: Decimal, mul
         factor = tier_multiplier
         for rule in multipliers:
             if _covers(rule, line):
+                assert rule.multiplier is not None  # rule_kind_fields: a multiplier rule has one
                 factor *= rule.multiplier
         total += line.amount * factor
     return points_for_amount(amount=total, rate=rate, multiplier=Decimal("1"))
@@ -153,6 +156,7 @@ def earning_quote(
             applied.append(AppliedRule(rule_id=rule.pk, name=rule.name, points=now - running))
             running = now
         else:
+            assert rule.bonus_points is not None  # rule_kind_fields: a fixed bonus rule has its points
             bonus += rule.bonus_points
             applied.append(AppliedRule(rule_id=rule.pk, name=rule.name, points=rule.bonus_points))
     return EarnQuote(base_points=base, points=running + bonus, rules=tuple(applied))
@@ -201,7 +205,7 @@ def earning_preview(
     paid = min(max(points_paid, Decimal(0)), sum(amounts, Decimal(0))).quantize(CENT)
     shares = points_paid_shares(amounts, paid)
     quote_lines = [
-        QuoteLine(amount=amount - share, category_id=categories.get(slug))
+        QuoteLine(amount=amount - share, category_id=categories.get(slug) if slug else None)
         for amount, share, (_, _, slug) in zip(amounts, shares, lines, strict=True)
     ]
     return earning_quote(

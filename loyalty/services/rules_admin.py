@@ -3,7 +3,7 @@
 Every call is checked, then validated in full, then written with an audit record, all under a row
 lock on the program (``select_for_update``) inside one durable transaction, so that concurrent
 edits of one program's rules serialize and a refusal writes nothing. Codes are
-:class:`loyalty.errors.LedgerErrorCode` values on a :class:`loyalty.errors.LedgerError`, whose
+:class:`loyalty.errors.LoyaltyErrorCode` values on a :class:`loyalty.errors.LoyaltyError`, whose
 ``field`` is the camelCase input field as the API spells it.
 
 Units: ``multiplier`` multiplies points (1 to 20, at most 2 decimals); ``bonus_points`` are
@@ -22,25 +22,25 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeGuard, cast
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 
-from loyalty.errors import LedgerError, LedgerErrorCode
+from loyalty.errors import LoyaltyError, LoyaltyErrorCode
 from loyalty.models import EarningRule, LoyaltyProgram, RuleKind, Tier
 from loyalty.services.editing import (
-    EDITORS,
     UNSET,
     PartialInput,
     audit_record,
     audit_text,
     camel,
+    can_edit,
     decimal_between,
     invalid,
     require_editor,
 )
 from marketplace.models import MONEY_DIGITS, MONEY_PLACES, Category
-from marketplace.selectors import staff_role
 
 MAX_NAME_LENGTH = 200
 MAX_MULTIPLIER = Decimal(20)
@@ -125,8 +125,16 @@ class _Clean:
     tiers: list[Tier]
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _all_str(values: Sequence[object]) -> TypeGuard[Sequence[str]]:
+    return all(isinstance(value, str) for value in values)
+
+
+def _all_int(values: Sequence[object]) -> TypeGuard[Sequence[int]]:
+    return all(_is_int(value) for value in values)
 
 
 def _aware(value: object, field: str) -> dt.datetime | None:
@@ -216,15 +224,17 @@ def _validate(values: dict[str, object], program: LoyaltyProgram) -> _Clean:
     for flag in ("stackable", "active"):
         if not isinstance(values[flag], bool):
             raise invalid(f"{flag} must be true or false.", flag)
-    slugs = values["category_slugs"] or []
-    if isinstance(slugs, str | bytes) or not all(isinstance(slug, str) for slug in slugs):
+    # Given as a Sequence[str] | None (EarningRuleData) or stored/defaulted as a list; the items are checked here.
+    slugs = cast("Sequence[object]", values["category_slugs"] or [])
+    if isinstance(slugs, str | bytes) or not _all_str(slugs):
         raise invalid("Categories are given by their slugs.", "categorySlugs")
     categories = list(Category.objects.filter(slug__in=set(slugs)).order_by("slug"))
     unknown = sorted(set(slugs) - {category.slug for category in categories})
     if unknown:
         raise invalid(f"Unknown categories: {', '.join(unknown)}.", "categorySlugs")
-    tier_ids = values["tier_ids"] or []
-    if isinstance(tier_ids, str | bytes) or not all(_is_int(tier_id) for tier_id in tier_ids):
+    # As for the slugs: a Sequence[int] | None as given, a list as stored or defaulted; the items are checked here.
+    tier_ids = cast("Sequence[object]", values["tier_ids"] or [])
+    if isinstance(tier_ids, str | bytes) or not _all_int(tier_ids):
         raise invalid("Tiers are given by their ids.", "tierIds")
     tiers = list(Tier.objects.filter(program=program, pk__in=set(tier_ids)).order_by("position"))
     if len(tiers) != len(set(tier_ids)):
@@ -264,7 +274,12 @@ def _audit_values(rule: EarningRule) -> dict[str, str | None]:
 
 
 def _audit(
-    *, program: LoyaltyProgram, user: AbstractBaseUser, rule_id: int, old: dict[str, str | None], new: EarningRule
+    *,
+    program: LoyaltyProgram,
+    user: AbstractBaseUser | AnonymousUser,
+    rule_id: int,
+    old: dict[str, str | None],
+    new: EarningRule,
 ) -> None:
     """One ``ProgramChange`` with every field whose text changed (none written when nothing did)."""
     after = _audit_values(new)
@@ -282,15 +297,15 @@ def _reload(rule_id: int) -> EarningRule:
 
 def _require_login(user: AbstractBaseUser | AnonymousUser) -> None:
     if not user.is_authenticated:
-        raise LedgerError(LedgerErrorCode.NOT_AUTHENTICATED, "Log in first.")
+        raise LoyaltyError(LoyaltyErrorCode.NOT_AUTHENTICATED, "Log in first.")
 
 
 def _editable_program_id(user: AbstractBaseUser | AnonymousUser, rule_id: int) -> int:
     """The program of a rule ``user`` may edit; an unknown rule or another shop's is NOT_FOUND ("id")."""
     _require_login(user)
     found = EarningRule.objects.filter(pk=rule_id).values_list("program_id", "program__shop_id").first()
-    if found is None or staff_role(user=user, shop_id=found[1]) not in EDITORS:
-        raise LedgerError(LedgerErrorCode.NOT_FOUND, "No such earning rule.", "id")
+    if found is None or not can_edit(user, shop_id=found[1]):
+        raise LoyaltyError(LoyaltyErrorCode.NOT_FOUND, "No such earning rule.", "id")
     return found[0]
 
 
@@ -299,7 +314,7 @@ def _locked_rule(program_id: int, rule_id: int) -> tuple[LoyaltyProgram, Earning
     program = LoyaltyProgram.objects.select_for_update().get(pk=program_id)
     rule = EarningRule.objects.prefetch_related("categories", "tiers").filter(pk=rule_id, program=program).first()
     if rule is None:
-        raise LedgerError(LedgerErrorCode.NOT_FOUND, "No such earning rule.", "id")
+        raise LoyaltyError(LoyaltyErrorCode.NOT_FOUND, "No such earning rule.", "id")
     return program, rule
 
 
@@ -317,7 +332,7 @@ def earning_rule_create(*, user: AbstractBaseUser | AnonymousUser, shop_id: int,
     with transaction.atomic(durable=True):
         program = LoyaltyProgram.objects.select_for_update().filter(shop_id=shop_id).first()
         if program is None:
-            raise LedgerError(LedgerErrorCode.NOT_FOUND, "This shop runs no loyalty program.", "shopId")
+            raise LoyaltyError(LoyaltyErrorCode.NOT_FOUND, "This shop runs no loyalty program.", "shopId")
         clean = _validate({**_DEFAULTS, **data.given()}, program)
         rule = EarningRule.objects.create(program=program, **clean.columns)
         rule.categories.set(clean.categories)

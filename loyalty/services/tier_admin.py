@@ -1,45 +1,49 @@
-"""Owners and managers edit the tier ladder: create, update, delete, reorder, and preview a change.
+"""Owners and managers edit the tier ladder: create, update, delete, reorder, save it whole, and preview a change.
 
 The ladder's rules (issue 4): along the positions of the live tiers the thresholds increase
 strictly and the first is 0; names are unique in the program (ignoring case); multiplier 1-20,
 discount 0-100 %, benefits a list of texts, colour ``#rrggbb``, name translations per language.
-Every call validates everything before it writes, so a refusal (``LedgerError`` with a code and
+Every call validates everything before it writes, so a refusal (``LoyaltyError`` with a code and
 the camelCase field at fault) changes nothing. Writes run in one durable transaction under a
 row lock on the program, so two editors serialize, and write one ``ProgramChange`` audit record.
 
 A change that can move members (a new tier, a threshold, a deletion or a reorder) queues
 ``tiers_reevaluate_task`` after commit: upgrades happen at once, members of a deleted tier move
 to the tier their value earns, and nobody else moves down before requalification (the
-program's downgrade policy). ``tier_preview`` counts those moves for a proposed ladder first.
+program's downgrade policy). ``tier_preview`` counts those moves for a proposed ladder first, and
+``tier_ladder_save`` saves such a ladder in one step (one transaction, one audit row, one
+re-evaluation), so members never pass through the in-between ladders of several edits.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, TypedDict
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, ForeignObjectRel
 from django.utils import timezone
 
-from loyalty.errors import LedgerError, LedgerErrorCode
+from loyalty.errors import LoyaltyError, LoyaltyErrorCode
 from loyalty.models import LoyaltyProgram, MemberAccount, Tier, TierBasis
 from loyalty.services.editing import (
-    EDITORS,
     UNSET,
     PartialInput,
     audit_record,
     audit_text,
     camel,
+    can_edit,
     decimal_between,
     invalid,
     require_editor,
 )
 from loyalty.services.tiers import program_tiers, tier_target_case
-from marketplace.selectors import staff_role
+from loyalty.signals import tier_ladder_committed
 
 MAX_THRESHOLD = Decimal("10000000000")
 MAX_MULTIPLIER = Decimal("20")
@@ -67,6 +71,18 @@ class TierData(PartialInput):
     benefits: list[str] | object = UNSET
     color: str | object = UNSET
     name_translations: dict[str, str] | object = UNSET
+
+
+class _TierFields(TypedDict, total=False):
+    """The validated, normalised fields of a tier edit (only those given)."""
+
+    name: str
+    threshold: Decimal
+    multiplier: Decimal
+    discount_percent: Decimal
+    benefits: list[str]
+    color: str
+    name_translations: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -115,17 +131,17 @@ def _editable_program(user: AbstractBaseUser | AnonymousUser, shop_id: int, *, l
         programs = programs.select_for_update(of=("self",))
     program = programs.filter(shop_id=shop_id).first()
     if program is None:
-        raise LedgerError(LedgerErrorCode.NOT_FOUND, "This shop runs no loyalty program.", "shopId")
+        raise LoyaltyError(LoyaltyErrorCode.NOT_FOUND, "This shop runs no loyalty program.", "shopId")
     return program
 
 
 def _tier_shop_id(user: AbstractBaseUser | AnonymousUser, tier_id: int) -> int:
     """The shop of live tier ``tier_id`` if ``user`` may edit it; NOT_FOUND otherwise (ids stay private)."""
     if not user.is_authenticated:
-        raise LedgerError(LedgerErrorCode.NOT_AUTHENTICATED, "Log in first.")
+        raise LoyaltyError(LoyaltyErrorCode.NOT_AUTHENTICATED, "Log in first.")
     shop_id = Tier.objects.filter(pk=tier_id).values_list("program__shop_id", flat=True).first()
-    if shop_id is None or staff_role(user=user, shop_id=shop_id) not in EDITORS:
-        raise LedgerError(LedgerErrorCode.NOT_FOUND, "No such tier.", "id")
+    if shop_id is None or not can_edit(user, shop_id=shop_id):
+        raise LoyaltyError(LoyaltyErrorCode.NOT_FOUND, "No such tier.", "id")
     return shop_id
 
 
@@ -136,9 +152,9 @@ def _decimal(value: object, field: str, low: Decimal, high: Decimal, what: str) 
     )
 
 
-def _clean(data: TierData, program: LoyaltyProgram) -> dict[str, object]:
+def _clean(data: TierData, program: LoyaltyProgram) -> _TierFields:
     """Validate and normalise every given field; raise INVALID_INPUT naming the first bad one."""
-    clean: dict[str, object] = {}
+    clean: _TierFields = {}
     given = data.given()
     if "name" in given:
         name = str(given["name"]).strip()
@@ -196,17 +212,22 @@ def _check_names(names: list[str]) -> None:
         seen.add(name.casefold())
 
 
-def _audit(program: LoyaltyProgram, user: AbstractBaseUser, changes: dict[str, dict[str, str | None]]) -> None:
+def _audit(
+    program: LoyaltyProgram, user: AbstractBaseUser | AnonymousUser, changes: dict[str, dict[str, str | None]]
+) -> None:
     """One audit record of a ladder edit (keys ``tier[<id>].<field>``), when anything changed."""
     audit_record(program=program, user=user, changes=changes)
 
 
 def _reevaluate_after_commit(program: LoyaltyProgram, reason: str) -> None:
-    """Queue the background re-evaluation of the program's members once the edit commits."""
-    from loyalty.tasks import tiers_reevaluate_task  # the actor module imports the services
+    """Queue the background re-evaluation of the program's members once the edit commits.
 
+    Sends ``tier_ladder_committed`` after commit; its receiver (``loyalty.tasks``) queues the actor.
+    """
     program_id = program.pk
-    transaction.on_commit(lambda: tiers_reevaluate_task.send(program_id, reason))
+    transaction.on_commit(
+        lambda: tier_ladder_committed.send(sender=LoyaltyProgram, program_id=program_id, reason=reason)
+    )
 
 
 def _renumber(tiers: list[Tier]) -> None:
@@ -241,17 +262,17 @@ def tier_create(*, user: AbstractBaseUser | AnonymousUser, shop_id: int, data: T
         program = _editable_program(user, shop_id, lock=True)
         clean = _clean(data, program)
         tiers = program_tiers(program)
-        _check_names([tier.name for tier in tiers] + [clean["name"]])  # type: ignore[list-item]
-        thresholds = sorted([tier.threshold for tier in tiers] + [clean["threshold"]])  # type: ignore[list-item]
+        _check_names([tier.name for tier in tiers] + [clean["name"]])
+        thresholds = sorted([tier.threshold for tier in tiers] + [clean["threshold"]])
         _check_ladder(thresholds)
-        place = sum(1 for tier in tiers if tier.threshold < clean["threshold"])  # type: ignore[operator]
+        place = sum(1 for tier in tiers if tier.threshold < clean["threshold"])
         for tier in reversed(tiers[place:]):  # top down, so no two tiers share a position
             Tier.objects.filter(pk=tier.pk).update(position=tier.position + 1)
         tier = Tier.objects.create(program=program, position=place, **clean)
         tier.refresh_from_db()  # answer and audit with the stored values (150 -> 150.00)
         _audit(
             program,
-            user,  # type: ignore[arg-type]
+            user,
             {f"tier[{tier.pk}].{camel(name)}": {"old": None, "new": audit_text(getattr(tier, name))} for name in clean},
         )
         _reevaluate_after_commit(program, f"New tier {tier.name} at {tier.threshold}")
@@ -273,12 +294,12 @@ def tier_update(*, user: AbstractBaseUser | AnonymousUser, tier_id: int, data: T
         tiers = program_tiers(program)
         tier = next((t for t in tiers if t.pk == tier_id), None)
         if tier is None:  # deleted while we waited for the lock
-            raise LedgerError(LedgerErrorCode.NOT_FOUND, "No such tier.", "id")
+            raise LoyaltyError(LoyaltyErrorCode.NOT_FOUND, "No such tier.", "id")
         clean = _clean(data, program)
         if "name" in clean:
-            _check_names([t.name for t in tiers if t.pk != tier_id] + [clean["name"]])  # type: ignore[list-item]
+            _check_names([t.name for t in tiers if t.pk != tier_id] + [clean["name"]])
         if "threshold" in clean:
-            _check_ladder([clean["threshold"] if t.pk == tier_id else t.threshold for t in tiers])  # type: ignore[misc]
+            _check_ladder([clean["threshold"] if t.pk == tier_id else t.threshold for t in tiers])
         old = {name: getattr(tier, name) for name in clean}
         for name, value in clean.items():
             setattr(tier, name, value)
@@ -289,7 +310,7 @@ def tier_update(*, user: AbstractBaseUser | AnonymousUser, tier_id: int, data: T
             for name in clean
             if old[name] != getattr(tier, name)
         }
-        _audit(program, user, changes)  # type: ignore[arg-type]
+        _audit(program, user, changes)
         if f"tier[{tier.pk}].threshold" in changes:
             _reevaluate_after_commit(program, f"Tier {tier.name} now starts at {tier.threshold}")
     return tier
@@ -305,6 +326,8 @@ def _dependants(tier: Tier) -> list[str]:
     for relation in Tier._meta.get_fields(include_hidden=True):
         if not (relation.is_relation and relation.auto_created and not relation.concrete):
             continue
+        # Auto-created, non-concrete relations are the reverse sides of other models' relations.
+        assert isinstance(relation, ForeignObjectRel)
         model = relation.related_model
         # An M2M's own table is seen twice (as the table and as the M2M); count the M2M.
         if model._meta.label_lower in _HISTORY_MODELS or model._meta.auto_created:
@@ -329,7 +352,7 @@ def tier_delete(*, user: AbstractBaseUser | AnonymousUser, tier_id: int) -> int:
         tiers = program_tiers(program)
         tier = next((t for t in tiers if t.pk == tier_id), None)
         if tier is None:
-            raise LedgerError(LedgerErrorCode.NOT_FOUND, "No such tier.", "id")
+            raise LoyaltyError(LoyaltyErrorCode.NOT_FOUND, "No such tier.", "id")
         if tier is tiers[0]:
             raise invalid("The entry tier cannot be deleted: every program keeps a tier at 0.", "id")
         dependants = _dependants(tier)
@@ -337,7 +360,7 @@ def tier_delete(*, user: AbstractBaseUser | AnonymousUser, tier_id: int) -> int:
             raise invalid(f"Tier {tier.name} is still used by {', '.join(dependants)}; change them first.", "id")
         Tier.all_objects.filter(pk=tier.pk).update(archived_at=timezone.now())
         _renumber([t for t in tiers if t.pk != tier_id])
-        _audit(program, user, {f"tier[{tier.pk}]": {"old": tier.name, "new": None}})  # type: ignore[arg-type]
+        _audit(program, user, {f"tier[{tier.pk}]": {"old": tier.name, "new": None}})
         _reevaluate_after_commit(program, f"Tier {tier.name} was removed from the program")
     return tier_id
 
@@ -360,19 +383,19 @@ def tier_reorder(
         if sorted(i for i in ids if i is not None) != sorted(tiers) or None in ids:
             raise invalid("List every tier of the program exactly once (use tierCreate to add one).", "tiers")
         thresholds = [_clean(TierData(threshold=p.threshold), program)["threshold"] for p in placements]
-        _check_ladder(thresholds)  # type: ignore[arg-type]
-        ordered = [tiers[i] for i in ids]  # type: ignore[index]
-        changes = {}
+        _check_ladder(thresholds)
+        ordered = [tiers[i] for i in ids if i is not None]  # None was refused above
+        changes: dict[str, dict[str, str | None]] = {}
         for position, (tier, threshold) in enumerate(zip(ordered, thresholds, strict=True)):
             if tier.position != position:
                 changes[f"tier[{tier.pk}].position"] = {"old": str(tier.position), "new": str(position)}
             if tier.threshold != threshold:
                 changes[f"tier[{tier.pk}].threshold"] = {"old": str(tier.threshold), "new": str(threshold)}
                 Tier.objects.filter(pk=tier.pk).update(threshold=threshold)
-                tier.threshold = threshold  # type: ignore[assignment]
+                tier.threshold = threshold
         _renumber(ordered)
         if changes:
-            _audit(program, user, changes)  # type: ignore[arg-type]
+            _audit(program, user, changes)
             _reevaluate_after_commit(program, "The tier ladder was reordered")
     return list(Tier.objects.filter(program=program).order_by("position"))
 
@@ -395,7 +418,7 @@ def tier_preview(
     if len(ids) != len(set(ids)) or any(i not in by_id for i in ids) or not placements:
         raise invalid("Name each of the program's tiers at most once, and at least one tier.", "tiers")
     thresholds = [_clean(TierData(threshold=p.threshold), program)["threshold"] for p in placements]
-    _check_ladder(thresholds)  # type: ignore[arg-type]
+    _check_ladder(thresholds)
     names = [by_id[p.tier_id].name if p.tier_id is not None else p.name.strip() for p in placements]
     if any(not name for name in names):
         raise invalid("A new tier needs a name.", "name")
@@ -446,3 +469,161 @@ def tier_preview(
             for i, (p, name, threshold) in enumerate(zip(placements, names, thresholds, strict=True))
         ),
     )
+
+
+@dataclass(frozen=True)
+class TierRung:
+    """One rung of a ladder to save: an existing tier (``tier_id``) with the fields to change, or a new one.
+
+    A new rung (``tier_id`` None) needs ``data.name`` and ``data.threshold``; an existing one
+    keeps every field left ``UNSET`` (its threshold too, which must still fit the ladder).
+    """
+
+    tier_id: int | None
+    data: TierData
+
+
+#: The tier-history reason of the moves a ladder save causes.
+LADDER_SAVE_REASON = "Tier ladder changed"
+
+
+def _at_rung(error: LoyaltyError, index: int) -> LoyaltyError:
+    """``error`` (INVALID_INPUT on a tier field) as the same refusal on ``tiers[index].<field>``."""
+    return invalid(error.message, f"tiers[{index}].{error.field}" if error.field else f"tiers[{index}]")
+
+
+def _check_rungs(check: Callable[[list[Any]], None], values: list[Any], field: str) -> None:
+    """Run a whole-ladder ``check`` on ``values``; a refusal names the first rung at fault (``tiers[i].field``)."""
+    try:
+        check(values)
+    except LoyaltyError:
+        for index in range(len(values)):  # the shortest failing prefix ends at the rung at fault
+            try:
+                check(values[: index + 1])
+            except LoyaltyError as error:
+                raise invalid(error.message, f"tiers[{index}].{field}") from error
+        raise
+
+
+def tier_ladder_save(*, user: AbstractBaseUser | AnonymousUser, shop_id: int, tiers: list[TierRung]) -> list[Tier]:
+    """Save the shop's whole tier ladder in one step (owner or manager); return the live tiers lowest first.
+
+    ``tiers`` is the whole ladder, lowest first: each rung is an existing live tier of the program
+    (``tier_id``) with the fields to change, or a new tier (``tier_id`` None) with ``name``,
+    ``threshold`` and optional fields (the ``TierData`` rules of ``tier_create``: threshold in the
+    program's basis, shop currency or whole points; multiplier 1-20; discount 0-100 %; colour
+    ``#rrggbb``). The order gives the positions; along it the thresholds start at 0 and increase
+    strictly; names are unique ignoring case. Live tiers left out are deleted (archived, as
+    ``tier_delete`` does), which is refused for the current entry tier and for a tier that earning
+    rules or rewards still name.
+
+    Codes: NOT_AUTHENTICATED (anonymous), PERMISSION_DENIED (``shopId``: not the shop's owner or
+    manager), NOT_FOUND (``shopId``: the shop runs no program; ``tiers[i].id``: not a live tier of
+    this program), INVALID_INPUT with the camelCase path at fault: ``tiers`` (empty ladder, a
+    refused deletion), ``tiers[i].id`` (a tier named twice), ``tiers[i].<field>`` (a bad or
+    missing value, a threshold out of order, a duplicate name).
+
+    Everything is validated before anything is written, so a refusal changes nothing. Then, in
+    one durable transaction under ``SELECT ... FOR UPDATE`` on the program row (two editors
+    serialize): archive the deleted tiers, update the changed fields, create the new tiers and
+    renumber positions 0..n-1; write one ``ProgramChange`` audit row; after commit queue one
+    re-evaluation (reason ``LADDER_SAVE_REASON``) when members can move (a new or deleted tier, a
+    threshold or an order change). A database failure on the way rolls everything back and queues
+    nothing. Saving the current ladder unchanged writes nothing.
+    """
+    _editable_program(user, shop_id, lock=False)
+    with transaction.atomic(durable=True):
+        program = _editable_program(user, shop_id, lock=True)
+        current = program_tiers(program)
+        by_id = {tier.pk: tier for tier in current}
+        if not tiers:
+            raise invalid("A ladder has at least one tier, the entry tier at 0.", "tiers")
+
+        # 1. Validate everything; nothing is written before this block ends.
+        cleaned: list[_TierFields] = []
+        seen: set[int] = set()
+        for index, rung in enumerate(tiers):
+            if rung.tier_id is not None:
+                if rung.tier_id not in by_id:
+                    raise LoyaltyError(
+                        LoyaltyErrorCode.NOT_FOUND, "No such tier in this program.", f"tiers[{index}].id"
+                    )
+                if rung.tier_id in seen:
+                    raise invalid("Each tier appears once in the ladder.", f"tiers[{index}].id")
+                seen.add(rung.tier_id)
+            else:
+                for required in ("name", "threshold"):
+                    if required not in rung.data.given():
+                        raise invalid(f"A new tier needs a {required}.", f"tiers[{index}].{required}")
+            try:
+                cleaned.append(_clean(rung.data, program))
+            except LoyaltyError as error:
+                raise _at_rung(error, index) from error
+        existing = [by_id[rung.tier_id] if rung.tier_id is not None else None for rung in tiers]
+        final = [
+            {name: clean.get(name, getattr(tier, name)) for name in ("name", "threshold")} if tier else clean
+            for tier, clean in zip(existing, cleaned, strict=True)
+        ]
+        _check_rungs(_check_names, [str(values["name"]) for values in final], "name")
+        _check_rungs(_check_ladder, [values["threshold"] for values in final], "threshold")
+        deleted = [tier for tier in current if tier.pk not in seen]
+        for tier in deleted:
+            if tier is current[0]:
+                raise invalid(f"The entry tier {tier.name} cannot be deleted: keep it in the ladder.", "tiers")
+            dependants = _dependants(tier)
+            if dependants:
+                raise invalid(f"Tier {tier.name} is still used by {', '.join(dependants)}; change them first.", "tiers")
+
+        # 2. Write: archive, update, create, renumber; one audit row.
+        changes: dict[str, dict[str, str | None]] = {}
+        if deleted:
+            Tier.all_objects.filter(pk__in=[tier.pk for tier in deleted]).update(archived_at=timezone.now())
+            changes.update({f"tier[{tier.pk}]": {"old": tier.name, "new": None} for tier in deleted})
+        updates = {
+            tier.pk: {name: value for name, value in clean.items() if getattr(tier, name) != value}
+            for tier, clean in zip(existing, cleaned, strict=True)
+            if tier is not None
+        }
+        updates = {pk: fields for pk, fields in updates.items() if fields}
+        held = {by_id[pk].name for pk in seen}
+        renamed = [pk for pk, fields in updates.items() if "name" in fields]
+        if any(updates[pk]["name"] in held for pk in renamed):
+            # Names are unique among live tiers row by row: a swap goes through names no tier can have.
+            for pk in renamed:
+                Tier.objects.filter(pk=pk).update(name=f" renaming {pk}")
+        old = {pk: {name: getattr(by_id[pk], name) for name in fields} for pk, fields in updates.items()}
+        for pk, fields in updates.items():
+            Tier.objects.filter(pk=pk).update(**fields)
+        top = max((tier.position for tier in current), default=-1)
+        ladder: list[Tier] = []
+        for kept, clean in zip(existing, cleaned, strict=True):
+            if kept is None:
+                top += 1  # above every live position until the renumbering
+                kept = Tier.objects.create(program=program, position=top, **clean)
+            ladder.append(kept)
+        before = {pk: by_id[pk].position for pk in seen}
+        _renumber(ladder)
+        stored = {tier.pk: tier for tier in Tier.objects.filter(program=program)}  # 150 -> 150.00
+        for tier, clean in zip(ladder, cleaned, strict=True):
+            after = stored[tier.pk]
+            if tier.pk not in by_id:
+                for name in clean:
+                    changes[f"tier[{tier.pk}].{camel(name)}"] = {"old": None, "new": audit_text(getattr(after, name))}
+                continue
+            for name, value in old.get(tier.pk, {}).items():
+                changes[f"tier[{tier.pk}].{camel(name)}"] = {
+                    "old": audit_text(value),
+                    "new": audit_text(getattr(after, name)),
+                }
+            if before[tier.pk] != after.position:
+                changes[f"tier[{tier.pk}].position"] = {"old": str(before[tier.pk]), "new": str(after.position)}
+        _audit(program, user, changes)
+        moves_members = (
+            bool(deleted)
+            or len(ladder) > len(seen)
+            or any("threshold" in fields for fields in updates.values())
+            or any(before[pk] != stored[pk].position for pk in seen)
+        )
+        if moves_members:
+            _reevaluate_after_commit(program, LADDER_SAVE_REASON)
+    return list(Tier.objects.filter(program=program).order_by("position"))

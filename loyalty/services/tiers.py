@@ -9,7 +9,6 @@ After an owner edits the ladder, :func:`tiers_reevaluate` (run by a worker) move
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -19,6 +18,7 @@ from django.utils import timezone
 
 from loyalty.broadcasts import broadcast_tier_change_on_commit
 from loyalty.models import LoyaltyProgram, MemberAccount, PointsEntry, Tier, TierChange, TierWindow
+from loyalty.services.periods import calendar_year_bounds, years_after
 from marketplace.models import Customer
 
 
@@ -39,19 +39,16 @@ def tier_for_value(tiers: list[Tier], value: Decimal) -> Tier | None:
 def window_bounds(program: LoyaltyProgram, at: dt.datetime) -> tuple[dt.datetime | None, dt.datetime | None]:
     """Start and end of the qualifying window that contains ``at`` (``None`` = unbounded).
 
-    Calendar years are the shop's (its time zone); a rolling window is the 12 months up to
-    ``at`` and has no fixed end.
+    Calendar years are the shop's (its time zone): ``[1 January, next 1 January)``, local
+    midnights. A rolling window is the 12 months up to ``at`` and has no fixed end: it starts
+    on the same UTC date and time a year earlier (29 February: 28 February). The maths lives in
+    ``services.periods``. Reads ``program.shop`` for calendar years only.
     """
     if program.tier_window == TierWindow.LIFETIME:
         return None, None
     if program.tier_window == TierWindow.CALENDAR_YEAR:
-        tz = zoneinfo.ZoneInfo(program.shop.timezone)
-        year = at.astimezone(tz).year
-        return dt.datetime(year, 1, 1, tzinfo=tz), dt.datetime(year + 1, 1, 1, tzinfo=tz)
-    start = (
-        at.replace(year=at.year - 1) if not (at.month == 2 and at.day == 29) else at.replace(year=at.year - 1, day=28)
-    )
-    return start, None
+        return calendar_year_bounds(program=program, at=at)
+    return years_after(moment=at, years=-1), None
 
 
 def qualifying_value(*, account: MemberAccount, at: dt.datetime) -> Decimal:
@@ -231,6 +228,8 @@ def tiers_reevaluate(*, program_id: int, reason: str, now: dt.datetime | None = 
                 change = tier_evaluate(account=account, at=now, reason=reason) is not None
                 upgraded += change
             if change:
+                # A change always leaves a tier: ``target`` above, or the one tier_evaluate moved to.
+                assert account.tier is not None
                 broadcast_tier_change_on_commit(
                     account_id=account.pk,
                     customer_id=account.customer_id,

@@ -10,16 +10,16 @@ import strawberry
 import strawberry_django
 from strawberry.types import Info
 
-from config.graphql.context import ViewerIdentity, current_user
+from api_core.context import ViewerIdentity, current_user
+from api_core.errors import handle_domain_errors
 from marketplace import models as mp
-from marketplace.errors import ProfileError as ProfileDomainError
-from marketplace.errors import ProfileErrorCode as ProfileDomainErrorCode
+from marketplace.api.errors import ProfileError
+from marketplace.api.types import SHOP
 from marketplace.selectors import staff_memberships
 from marketplace.services.profile import ProfileChanges, member_profile_update
 
-SHOP = Annotated["Shop", strawberry.lazy("config.graphql.nodes")]  # noqa: F821  (resolved lazily)
-
-StaffRole = strawberry.enum(mp.StaffRole, name="StaffRole", description="What a staff member may do in one shop.")
+StaffRole = mp.StaffRole
+strawberry.enum(StaffRole, name="StaffRole", description="What a staff member may do in one shop.")
 
 
 @strawberry.enum(name="Calendar", description="The calendar a member keeps their occasions in.")
@@ -28,25 +28,6 @@ class Calendar(enum.Enum):
 
     GREGORIAN = "gregorian"
     JALALI = "jalali"
-
-
-ProfileErrorCode = strawberry.enum(
-    ProfileDomainErrorCode, name="ProfileErrorCode", description="Why a profile change was refused."
-)
-
-
-@strawberry.type(description="A refused profile change; nothing was changed.")
-class ProfileError:
-    """One reason a profile change was refused."""
-
-    field: str | None = strawberry.field(description="Input field at fault (camelCase), or null.")
-    message: str = strawberry.field(description="Human-readable explanation.")
-    code: ProfileErrorCode = strawberry.field(description="Stable machine-readable code.")
-
-    @classmethod
-    def from_domain(cls, error: ProfileDomainError) -> ProfileError:
-        """The API form of a domain ``ProfileError``."""
-        return cls(field=error.field, message=error.message, code=error.code)
 
 
 @strawberry_django.type(
@@ -84,6 +65,9 @@ class StaffShop:
 @strawberry.type(name="ViewerMarketplacePart", description="Marketplace part of Viewer (not in the schema).")
 class ViewerMarketplacePart:
     """The caller as a customer of the marketplace."""
+
+    display_name: str = strawberry.field(description="Name shown on the dashboard.")
+    email: str = strawberry.field(description="Contact e-mail.")
 
     @strawberry.field(description="The member's own settings; null for a staff-only login (no customer record).")
     def profile(self) -> ViewerProfile | None:
@@ -131,8 +115,10 @@ class MemberProfileUpdateInput:
 class MemberProfileUpdatePayload:
     """The profile after the change, or coded errors (and then nothing changed)."""
 
-    profile: ViewerProfile | None = strawberry.field(description="The profile; null when refused.")
-    errors: list[ProfileError] = strawberry.field(description="Why it was refused; empty on success.")
+    profile: ViewerProfile | None = strawberry.field(default=None, description="The profile; null when refused.")
+    errors: list[ProfileError] = strawberry.field(
+        default_factory=list, description="Why it was refused; empty on success."
+    )
 
 
 @strawberry.type
@@ -145,14 +131,12 @@ class ProfileMutation:
             "NOT_A_CUSTOMER, INVALID_BIRTH_DATE, INVALID_CALENDAR, INVALID_INPUT."
         )
     )
+    @handle_domain_errors(MemberProfileUpdatePayload, ProfileError)
     def member_profile_update(
         self,
         info: Info,
         input: Annotated[MemberProfileUpdateInput, strawberry.argument(description="The settings to change.")],
     ) -> MemberProfileUpdatePayload:
         """Call ``member_profile_update``."""
-        try:
-            customer = member_profile_update(user=current_user(info), changes=input.to_domain())
-        except ProfileDomainError as error:
-            return MemberProfileUpdatePayload(profile=None, errors=[ProfileError.from_domain(error)])
+        customer = member_profile_update(user=current_user(info), changes=input.to_domain())
         return MemberProfileUpdatePayload(profile=cast(ViewerProfile, customer), errors=[])

@@ -1,4 +1,4 @@
-"""Marketplace's part of the GraphQL schema: session login and logout."""
+"""Marketplace's part of the GraphQL schema: the viewer, shops, categories, login and logout."""
 
 from __future__ import annotations
 
@@ -7,24 +7,17 @@ from typing import Annotated, cast
 import strawberry
 import strawberry_django
 from strawberry.types import Info
+from strawberry_django.relay import DjangoListConnection
 
-from config.graphql.context import request_of
+from api_core.context import ViewerIdentity, current_user, request_of
+from api_core.errors import handle_domain_errors, not_authenticated
 from marketplace import models as mp
-from marketplace.errors import AuthError as AuthDomainError
-from marketplace.errors import AuthErrorCode as AuthDomainErrorCode
-from marketplace.selectors import categories_listed, staff_shop_ids
+from marketplace.api.errors import AuthError
+from marketplace.api.types import NODES, SHOP, Category
+from marketplace.selectors import categories_listed, customer_for_user, staff_shop_ids
 from marketplace.services.auth import session_login, session_logout
 
-AuthErrorCode = strawberry.enum(AuthDomainErrorCode, name="AuthErrorCode", description="Why a login was refused.")
-
-
-@strawberry.type(description="A refused login; nothing changed.")
-class AuthError:
-    """One reason a login was refused."""
-
-    field: str | None = strawberry.field(description="Input field at fault, or null.")
-    message: str = strawberry.field(description="Human-readable explanation.")
-    code: AuthErrorCode = strawberry.field(description="Stable machine-readable code.")
+VIEWER = Annotated["Viewer", strawberry.lazy(NODES)]  # type: ignore[name-defined]  # noqa: F821  (resolved lazily by strawberry)
 
 
 @strawberry.input(description="Credentials of a customer or a staff member.")
@@ -39,9 +32,13 @@ class LoginInput:
 class LoginPayload:
     """Who logged in, or why not."""
 
-    username: str | None = strawberry.field(description="The logged-in username; null when refused.")
-    is_staff_of_shops: bool = strawberry.field(description="True when the user works for at least one shop.")
-    errors: list[AuthError] = strawberry.field(description="Why the login was refused; empty on success.")
+    username: str | None = strawberry.field(default=None, description="The logged-in username; null when refused.")
+    is_staff_of_shops: bool = strawberry.field(
+        default=False, description="True when the user works for at least one shop."
+    )
+    errors: list[AuthError] = strawberry.field(
+        default_factory=list, description="Why the login was refused; empty on success."
+    )
 
 
 @strawberry.type(description="Result of logout.")
@@ -51,17 +48,32 @@ class LogoutPayload:
     ok: bool = strawberry.field(description="True once the session has ended.")
 
 
-@strawberry_django.type(mp.Category, description="A product category shared by the marketplace's shops.")
-class Category:
-    """A category earning rules can name (by slug)."""
-
-    name: str = strawberry_django.field(description="Display name.")
-    slug: str = strawberry_django.field(description="Stable slug; earning rules and order lines name it.")
-
-
 @strawberry.type
 class MarketplaceQuery:
-    """Public reads of the marketplace."""
+    """The viewer and the public reads of the marketplace."""
+
+    @strawberry.field(description="The logged-in user's member view. Errors with NOT_AUTHENTICATED when anonymous.")
+    def viewer(self, info: Info) -> VIEWER:
+        """Build the viewer from the session user (one query for the customer record)."""
+        user = current_user(info)
+        if not user.is_authenticated:
+            raise not_authenticated()
+        customer = customer_for_user(user=user)
+        return ViewerIdentity(
+            user_id=user.pk,
+            customer_id=customer.pk if customer else None,
+            display_name=(customer.display_name if customer else "") or user.get_username(),
+            email=(customer.email if customer else "") or getattr(user, "email", ""),
+        )
+
+    shops: DjangoListConnection[SHOP] = strawberry_django.connection(
+        description="Every shop with its public program and tiers, by name."
+    )
+
+    @strawberry_django.field(description="One shop by its slug, or null when there is none.")
+    def shop(self, slug: Annotated[str, strawberry.argument(description="The shop's slug.")]) -> SHOP | None:
+        """Shop by slug (public)."""
+        return mp.Shop.objects.filter(slug=slug).first()
 
     @strawberry_django.field(
         description=(
@@ -86,18 +98,12 @@ class MarketplaceMutation:
     @strawberry.mutation(
         description="Start a session for a customer or staff member. Codes: INVALID_CREDENTIALS, RATE_LIMITED."
     )
+    @handle_domain_errors(LoginPayload, AuthError)
     def login(
         self, info: Info, input: Annotated[LoginInput, strawberry.argument(description="Credentials.")]
     ) -> LoginPayload:
         """Call ``session_login`` with the HTTP request."""
-        try:
-            user = session_login(request=request_of(info), username=input.username, password=input.password)
-        except AuthDomainError as error:
-            return LoginPayload(
-                username=None,
-                is_staff_of_shops=False,
-                errors=[AuthError(field=error.field, message=error.message, code=error.code)],
-            )
+        user = session_login(request=request_of(info), username=input.username, password=input.password)
         return LoginPayload(username=user.get_username(), is_staff_of_shops=bool(staff_shop_ids(user=user)), errors=[])
 
     @strawberry.mutation(description="End the current session.")

@@ -29,7 +29,8 @@ from marketplace.models import (
     Product,
     Shop,
 )
-from marketplace.selectors import staff_role
+from marketplace.money import decimal_places
+from marketplace.permissions import Capability, has_capability
 from marketplace.signals import order_event_committed
 
 #: Largest accepted unit price and order total, in the shop's currency. Anything above is a
@@ -151,7 +152,7 @@ def _money(value: Decimal, field_name: str) -> Decimal:
         raise OrderError(OrderErrorCode.INVALID_AMOUNT, "Amounts must be zero or more.", field_name)
     if value > MAX_AMOUNT:
         raise OrderError(OrderErrorCode.INVALID_AMOUNT, f"Amounts above {MAX_AMOUNT} are refused.", field_name)
-    if value.as_tuple().exponent < -MONEY_PLACES and value != value.quantize(Decimal(1).scaleb(-MONEY_PLACES)):
+    if decimal_places(value) > MONEY_PLACES and value != value.quantize(Decimal(1).scaleb(-MONEY_PLACES)):
         raise OrderError(OrderErrorCode.INVALID_AMOUNT, f"At most {MONEY_PLACES} decimal places.", field_name)
     return value.quantize(Decimal(1).scaleb(-MONEY_PLACES))
 
@@ -285,8 +286,9 @@ def order_event_record(
 ) -> OrderEventResult:
     """Create or move an order to ``data.status`` and write its outbox event, atomically.
 
-    ``actor`` is the calling user, who must be staff of the shop; ``None`` means a trusted
-    system caller (the importer). With ``notify`` the ``order_event_committed`` signal is sent
+    ``actor`` is the calling user, who must hold ``Capability.RECORD_ORDERS`` in the shop (owner
+    or manager; ``NOT_AUTHENTICATED`` when anonymous, ``PERMISSION_DENIED`` otherwise); ``None``
+    means a trusted system caller (the importer). With ``notify`` the ``order_event_committed`` signal is sent
     after commit (loyalty then queues the worker); the importer processes events itself and
     passes ``notify=False``.
 
@@ -304,8 +306,12 @@ def order_event_record(
     shop = Shop.objects.filter(pk=data.shop_id).first()
     if shop is None:
         raise OrderError(OrderErrorCode.SHOP_NOT_FOUND, "No such shop.", "shopId")
-    if actor is not None and staff_role(user=actor, shop_id=shop.pk) is None:
-        raise OrderError(OrderErrorCode.PERMISSION_DENIED, "Only the shop's staff can record its orders.", "shopId")
+    if actor is not None and not actor.is_authenticated:
+        raise OrderError(OrderErrorCode.NOT_AUTHENTICATED, "Log in first.")
+    if actor is not None and not has_capability(user=actor, shop_id=shop.pk, capability=Capability.RECORD_ORDERS):
+        raise OrderError(
+            OrderErrorCode.PERMISSION_DENIED, "Only the shop's owner or manager can record its orders.", "shopId"
+        )
     fingerprint = data.fingerprint()
     replay = _replay(key, fingerprint)
     if replay is not None:
@@ -380,7 +386,7 @@ def _record(
             occurred_at=data.occurred_at,
             idempotency_key=key,
             request_fingerprint=fingerprint,
-            recorded_by=actor if actor is not None and actor.is_authenticated else None,
+            recorded_by_id=actor.pk if actor is not None and actor.is_authenticated else None,
         )
     return OrderEventResult(order=order, event=event, replayed=False)
 

@@ -6,46 +6,37 @@ payload's coded errors.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
-from typing import Annotated, TypeVar, cast
+from typing import Annotated, cast
 
 import strawberry
 from strawberry.types import Info
 
-from config.graphql.context import current_user
-from config.graphql.ids import decode_global_id
+from api_core.context import current_user
+from api_core.errors import PayloadError, handle_domain_errors
+from api_core.ids import decode_global_id
 from referrals.api.types import SHOP, Referral, ReferralCodeLookup, ReferralErrorCode, ReferralSettings, _settings
-from referrals.errors import ReferralError as ReferralDomainError
+from referrals.errors import ReferralErrorCode as DomainReferralErrorCode
 from referrals.selectors import referral_code_find
 from referrals.services import ReferralSettingsInput, referral_apply, referral_settings_save
 
-T = TypeVar("T")
-
 
 @strawberry.type(description="A refused referral operation; nothing was changed.")
-class ReferralError:
+class ReferralError(PayloadError):
     """One reason a referral operation was refused."""
 
-    field: str | None = strawberry.field(description="Input field at fault (camelCase), or null.")
-    message: str = strawberry.field(description="Human-readable explanation.")
+    codes = DomainReferralErrorCode
     code: ReferralErrorCode = strawberry.field(description="Stable machine-readable code.")
-
-
-def _attempt(call: Callable[[], T]) -> tuple[T | None, list[ReferralError]]:
-    """Run a service call; turn a domain refusal into the payload's error list."""
-    try:
-        return call(), []
-    except ReferralDomainError as error:
-        return None, [ReferralError(field=error.field, message=error.message, code=error.code)]
 
 
 @strawberry.type(description="Result of referralApply.")
 class ReferralApplyPayload:
     """The open referral, or coded errors."""
 
-    referral: Referral | None = strawberry.field(description="The referral; null when refused.")
-    errors: list[ReferralError] = strawberry.field(description="Why it was refused; empty on success.")
+    referral: Referral | None = strawberry.field(default=None, description="The referral; null when refused.")
+    errors: list[ReferralError] = strawberry.field(
+        default_factory=list, description="Why it was refused; empty on success."
+    )
 
 
 @strawberry.input(description="Referral settings; omitted fields keep their value.")
@@ -69,8 +60,10 @@ class ReferralSettingsInputType:
 class ReferralSettingsPayload:
     """The saved settings, or coded errors."""
 
-    settings: ReferralSettings | None = strawberry.field(description="The settings; null when refused.")
-    errors: list[ReferralError] = strawberry.field(description="Why it was refused; empty on success.")
+    settings: ReferralSettings | None = strawberry.field(default=None, description="The settings; null when refused.")
+    errors: list[ReferralError] = strawberry.field(
+        default_factory=list, description="Why it was refused; empty on success."
+    )
 
 
 ID_ARG = Annotated[strawberry.ID, strawberry.argument(description="Global id of the shop.")]
@@ -107,6 +100,7 @@ class ReferralsMutation:
             "ALREADY_REFERRED, ALREADY_CUSTOMER, CAP_REACHED."
         )
     )
+    @handle_domain_errors(ReferralApplyPayload, ReferralError)
     def referral_apply(
         self,
         info: Info,
@@ -114,10 +108,8 @@ class ReferralsMutation:
         code: Annotated[str, strawberry.argument(description="The code; case, spaces and dashes are forgiven.")],
     ) -> ReferralApplyPayload:
         """Call ``referral_apply``."""
-        referral, errors = _attempt(
-            lambda: referral_apply(user=current_user(info), shop_id=decode_global_id(shop_id, "Shop") or 0, code=code)
-        )
-        return ReferralApplyPayload(referral=cast(Referral, referral), errors=errors)
+        referral = referral_apply(user=current_user(info), shop_id=decode_global_id(shop_id, "Shop") or 0, code=code)
+        return ReferralApplyPayload(referral=cast(Referral, referral))
 
     @strawberry.mutation(
         description=(
@@ -125,6 +117,7 @@ class ReferralsMutation:
             "NOT_FOUND, INVALID_INPUT."
         )
     )
+    @handle_domain_errors(ReferralSettingsPayload, ReferralError)
     def referral_settings_update(
         self,
         info: Info,
@@ -141,9 +134,7 @@ class ReferralsMutation:
             monthly_cap=input.monthly_cap,
             clear_monthly_cap=input.clear_monthly_cap,
         )
-        saved, errors = _attempt(
-            lambda: referral_settings_save(
-                user=current_user(info), shop_id=decode_global_id(shop_id, "Shop") or 0, data=data
-            )
+        saved = referral_settings_save(
+            user=current_user(info), shop_id=decode_global_id(shop_id, "Shop") or 0, data=data
         )
-        return ReferralSettingsPayload(settings=_settings(saved.program) if saved else None, errors=errors)
+        return ReferralSettingsPayload(settings=_settings(saved.program))

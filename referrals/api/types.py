@@ -9,25 +9,30 @@ from typing import Annotated, cast
 import strawberry
 import strawberry_django
 from strawberry import relay
-from strawberry.types import Info
 
-from config.graphql.context import ViewerIdentity, require_shop_role
+from api_core.context import ViewerIdentity
+from api_core.permissions import requires
 from loyalty import models as loyalty_models
 from marketplace import models as mp
-from marketplace.models import StaffRole
+from marketplace.api.types import SHOP
+from marketplace.permissions import Capability
 from referrals import models
 from referrals.errors import ReferralErrorCode as DomainReferralErrorCode
-from referrals.selectors import program_referrals, referral_analytics
-from referrals.services import referral_code_for, referral_link, referral_settings
-
-SHOP = Annotated["Shop", strawberry.lazy("config.graphql.nodes")]  # noqa: F821  (resolved lazily)
-
-ReferralStatus = strawberry.enum(
-    models.ReferralStatus, name="ReferralStatus", description="Open, completed, expired or reversed."
+from referrals.selectors import (
+    ACCOUNT_CODE_JOINS,
+    ReferralCodeSummary,
+    account_referral_code,
+    program_referrals,
+    referral_analytics,
+    referrals_made_prefetch,
+    viewer_referrals,
 )
-ReferralErrorCode = strawberry.enum(
-    DomainReferralErrorCode, name="ReferralErrorCode", description="Why a referral operation was refused."
-)
+from referrals.services import referral_link, referral_settings
+
+ReferralStatus = models.ReferralStatus
+strawberry.enum(ReferralStatus, name="ReferralStatus", description="Open, completed, expired or reversed.")
+ReferralErrorCode = DomainReferralErrorCode
+strawberry.enum(ReferralErrorCode, name="ReferralErrorCode", description="Why a referral operation was refused.")
 
 
 @strawberry_django.type(models.Referral, description="A friend who applied a member's referral code in one shop.")
@@ -100,8 +105,9 @@ class ReferralAnalytics:
 
     codes_shared: int = strawberry.field(
         description=(
-            "Referral codes issued to members. A code is issued when the member first opens their referrals "
-            "(or staff open the member); where it is then shared is not tracked."
+            "Referral codes issued to members. A member gets a code on joining a program whose referrals are "
+            "enabled, and every member does when the shop enables referrals; where it is then shared is not "
+            "tracked."
         )
     )
     applied: int = strawberry.field(description="Codes applied by friends (referrals of every status).")
@@ -128,21 +134,18 @@ def _settings(program: loyalty_models.LoyaltyProgram) -> ReferralSettings | None
     )
 
 
-def _code_of(account: loyalty_models.MemberAccount) -> ReferralCode | None:
-    """The account's code (created on first read) when the program's referrals are enabled."""
-    found = referral_settings(account.program)
-    if found is None or not found.enabled:
+def _code_of(summary: ReferralCodeSummary | None) -> ReferralCode | None:
+    """The GraphQL form of a code read by ``referrals.selectors`` (``None`` stays ``None``)."""
+    if summary is None:
         return None
-    code = referral_code_for(account)
-    made = list(models.Referral.objects.filter(code=code).select_related("referee", "code", "program__shop"))
-    made.sort(key=lambda r: (r.applied_at, r.pk), reverse=True)
+    program = summary.account.program
     return ReferralCode(
-        code=code.code,
-        link=referral_link(code.code),
-        shop_id=strawberry.ID(relay.to_base64("Shop", account.program.shop_id)),
-        shop_name=account.program.shop.name,
-        referrals=cast(list[Referral], made),
-        points_earned=sum(r.referrer_points for r in made if r.status == models.ReferralStatus.COMPLETED),
+        code=summary.code.code,
+        link=referral_link(summary.code.code),
+        shop_id=strawberry.ID(relay.to_base64("Shop", program.shop_id)),
+        shop_name=program.shop.name,
+        referrals=cast(list[Referral], summary.referrals),
+        points_earned=summary.points_earned,
     )
 
 
@@ -166,33 +169,37 @@ class ShopReferralsPart(relay.Node):
         return _settings(program) if program is not None else None
 
     @strawberry_django.field(
-        description="Referrals in this shop, newest first (its staff). Errors: NOT_AUTHENTICATED, PERMISSION_DENIED."
+        description=(
+            "Referrals in this shop, newest first (capability members:read: owner or manager). Errors: "
+            "NOT_AUTHENTICATED, PERMISSION_DENIED."
+        ),
+        extensions=[
+            requires(Capability.READ_MEMBERS, message="Only the shop's owner or manager can see its referrals.")
+        ],
     )
     def referrals(
         self,
-        info: Info,
         status: Annotated[ReferralStatus | None, strawberry.argument(description="Only this status.")] = None,
     ) -> list[Referral]:
-        """The shop's referrals for its staff."""
+        """The shop's referrals (the capability is checked by the field's extension)."""
         shop = cast(mp.Shop, self)
-        require_shop_role(info, shop_id=shop.pk, message="Only the shop's staff can see its referrals.")
         program = getattr(shop, "program", None)
         if program is None:
             return []
         return cast(list[Referral], list(program_referrals(program, status.value if status else None)))
 
     @strawberry_django.field(
-        description="Referral figures (owner or manager). Errors: NOT_AUTHENTICATED, PERMISSION_DENIED."
+        description=(
+            "Referral figures (capability analytics:read: owner or manager). Errors: NOT_AUTHENTICATED, "
+            "PERMISSION_DENIED."
+        ),
+        extensions=[
+            requires(Capability.READ_ANALYTICS, message="Only the shop's owner or manager see referral analytics.")
+        ],
     )
-    def referral_analytics(self, info: Info) -> ReferralAnalytics | None:
+    def referral_analytics(self) -> ReferralAnalytics | None:
         """Codes shared, applied, completed, bonus points issued, revenue from referred customers."""
         shop = cast(mp.Shop, self)
-        require_shop_role(
-            info,
-            shop_id=shop.pk,
-            message="Only the shop's owner or manager see referral analytics.",
-            roles=(StaffRole.OWNER, StaffRole.MANAGER),
-        )
         program = getattr(shop, "program", None)
         if program is None:
             return None
@@ -209,11 +216,16 @@ class AccountReferralsPart(relay.Node):
     """The member's referral code in this shop."""
 
     @strawberry_django.field(
-        description="The member's code and link in this shop (created on first read); null when referrals are off."
+        description=(
+            "The member's code and link in this shop (issued when they joined, or when the shop enabled "
+            "referrals); null when referrals are off, or when no code was issued (a read never creates one)."
+        ),
+        select_related=list(ACCOUNT_CODE_JOINS),
+        prefetch_related=[lambda info: referrals_made_prefetch()],
     )
     def referral_code(self) -> ReferralCode | None:
-        """The code with its referrals."""
-        return _code_of(cast(loyalty_models.MemberAccount, self))
+        """The code with its referrals, from the page-wide joins and prefetch (never created here)."""
+        return _code_of(account_referral_code(account=cast(loyalty_models.MemberAccount, self)))
 
 
 @strawberry.type(name="ViewerReferralsPart", description="Referrals part of Viewer (not in the schema).")
@@ -222,16 +234,9 @@ class ViewerReferralsPart:
 
     @strawberry.field(description="The viewer's referral codes, referrals made and received, and points earned.")
     def referrals(self) -> ViewerReferrals:
-        """Empty for a staff-only login."""
-        customer_id = cast(ViewerIdentity, self).customer_id or 0
-        accounts = loyalty_models.MemberAccount.objects.filter(customer_id=customer_id).select_related("program__shop")
-        codes = [code for code in (_code_of(account) for account in accounts.order_by("pk")) if code is not None]
-        received = list(
-            models.Referral.objects.filter(referee_id=customer_id)
-            .select_related("referee", "code", "program__shop")
-            .order_by("-applied_at", "-pk")
+        """Empty for a staff-only login; three queries whatever the accounts (``viewer_referrals``)."""
+        found = viewer_referrals(customer_id=cast(ViewerIdentity, self).customer_id)
+        codes = [code for code in (_code_of(summary) for summary in found.codes) if code is not None]
+        return ViewerReferrals(
+            codes=codes, received=cast(list[Referral], found.received), points_earned=found.points_earned
         )
-        earned = sum(code.points_earned for code in codes) + sum(
-            r.referee_points for r in received if r.status == models.ReferralStatus.COMPLETED
-        )
-        return ViewerReferrals(codes=codes, received=cast(list[Referral], received), points_earned=earned)

@@ -7,18 +7,18 @@ payload's coded errors.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from decimal import Decimal
-from typing import Annotated, TypeVar, cast
+from typing import Annotated, cast
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from config.graphql.context import current_user
-from config.graphql.ids import decode_global_id
+from api_core.context import current_user
+from api_core.errors import PayloadError, handle_domain_errors
+from api_core.ids import decode_global_id
 from rewards.api.types import LimitPeriod, Redemption, Reward, RewardErrorCode, RewardKind
-from rewards.errors import RewardError as RewardDomainError
+from rewards.errors import RewardErrorCode as DomainRewardErrorCode
 from rewards.services import (
     RewardInput,
     redemption_cancel,
@@ -31,24 +31,13 @@ from rewards.services import (
     reward_update,
 )
 
-T = TypeVar("T")
-
 
 @strawberry.type(description="A refused rewards operation; nothing was changed.")
-class RewardError:
+class RewardError(PayloadError):
     """One reason a rewards operation was refused."""
 
-    field: str | None = strawberry.field(description="Input field at fault (camelCase), or null.")
-    message: str = strawberry.field(description="Human-readable explanation.")
+    codes = DomainRewardErrorCode
     code: RewardErrorCode = strawberry.field(description="Stable machine-readable code.")
-
-
-def _attempt(call: Callable[[], T]) -> tuple[T | None, list[RewardError]]:
-    """Run a service call; turn a domain refusal into the payload's error list."""
-    try:
-        return call(), []
-    except RewardDomainError as error:
-        return None, [RewardError(field=error.field, message=error.message, code=error.code)]
 
 
 @strawberry.input(description="Which reward to redeem.")
@@ -62,9 +51,13 @@ class RewardRedeemInput:
 class RewardRedeemPayload:
     """The redemption with its code, or coded errors."""
 
-    redemption: Redemption | None = strawberry.field(description="The redemption; null when refused.")
-    replayed: bool = strawberry.field(description="True when this idempotency key was used before (no change).")
-    errors: list[RewardError] = strawberry.field(description="Why it was refused; empty on success.")
+    redemption: Redemption | None = strawberry.field(default=None, description="The redemption; null when refused.")
+    replayed: bool = strawberry.field(
+        default=False, description="True when this idempotency key was used before (no change)."
+    )
+    errors: list[RewardError] = strawberry.field(
+        default_factory=list, description="Why it was refused; empty on success."
+    )
 
 
 @strawberry.input(description="A code typed or scanned at the till of one shop.")
@@ -80,8 +73,10 @@ class RedemptionCodeInput:
 class RedemptionPayload:
     """The redemption, or coded errors."""
 
-    redemption: Redemption | None = strawberry.field(description="The redemption; null when refused.")
-    errors: list[RewardError] = strawberry.field(description="Why it was refused; empty on success.")
+    redemption: Redemption | None = strawberry.field(default=None, description="The redemption; null when refused.")
+    errors: list[RewardError] = strawberry.field(
+        default_factory=list, description="Why it was refused; empty on success."
+    )
 
 
 @strawberry.input(description="Which redemption to cancel.")
@@ -143,8 +138,10 @@ class RewardInputType:
 class RewardPayload:
     """The reward as saved, or coded errors."""
 
-    reward: Reward | None = strawberry.field(description="The reward; null when refused.")
-    errors: list[RewardError] = strawberry.field(description="Why it was refused; empty on success.")
+    reward: Reward | None = strawberry.field(default=None, description="The reward; null when refused.")
+    errors: list[RewardError] = strawberry.field(
+        default_factory=list, description="Why it was refused; empty on success."
+    )
 
 
 ID_ARG = Annotated[strawberry.ID, strawberry.argument(description="Global id.")]
@@ -161,6 +158,7 @@ class RewardsMutation:
             "INSUFFICIENT_POINTS, OUT_OF_STOCK, IDEMPOTENCY_CONFLICT, INVALID_INPUT."
         )
     )
+    @handle_domain_errors(RewardRedeemPayload, RewardError)
     def reward_redeem(
         self,
         info: Info,
@@ -168,67 +166,61 @@ class RewardsMutation:
         idempotency_key: Annotated[str, strawberry.argument(description="Unique per redemption for this member.")],
     ) -> RewardRedeemPayload:
         """Call ``reward_redeem``."""
-        result, errors = _attempt(
-            lambda: reward_redeem(
-                user=current_user(info),
-                reward_id=decode_global_id(input.reward_id, "Reward") or 0,
-                idempotency_key=idempotency_key,
-            )
+        result = reward_redeem(
+            user=current_user(info),
+            reward_id=decode_global_id(input.reward_id, "Reward") or 0,
+            idempotency_key=idempotency_key,
         )
-        return RewardRedeemPayload(
-            redemption=cast(Redemption, result.redemption) if result else None,
-            replayed=bool(result and result.replayed),
-            errors=errors,
-        )
+        return RewardRedeemPayload(redemption=cast(Redemption, result.redemption), replayed=result.replayed)
 
     @strawberry.mutation(
         description=(
-            "What a code is for, without changing anything (the shop's staff). Codes: NOT_AUTHENTICATED, "
-            "PERMISSION_DENIED, RATE_LIMITED, CODE_INVALID, CODE_ALREADY_USED, CODE_CANCELLED, CODE_EXPIRED."
+            "What a code is for, without changing anything (capability till:use: any staff role of the shop). "
+            "Codes: NOT_AUTHENTICATED, PERMISSION_DENIED, RATE_LIMITED, CODE_INVALID, CODE_ALREADY_USED, "
+            "CODE_CANCELLED, CODE_EXPIRED."
         )
     )
+    @handle_domain_errors(RedemptionPayload, RewardError)
     def redemption_validate(
         self, info: Info, input: Annotated[RedemptionCodeInput, strawberry.argument(description="Shop and code.")]
     ) -> RedemptionPayload:
         """Call ``redemption_validate``."""
-        found, errors = _attempt(
-            lambda: redemption_validate(
-                user=current_user(info), shop_id=decode_global_id(input.shop_id, "Shop") or 0, code=input.code
-            )
+        found = redemption_validate(
+            user=current_user(info), shop_id=decode_global_id(input.shop_id, "Shop") or 0, code=input.code
         )
-        return RedemptionPayload(redemption=cast(Redemption, found), errors=errors)
+        return RedemptionPayload(redemption=cast(Redemption, found))
 
-    @strawberry.mutation(description="Mark a code used, exactly once (the shop's staff). Codes as redemptionValidate.")
+    @strawberry.mutation(
+        description="Mark a code used, exactly once (capability till:use). Codes as redemptionValidate."
+    )
+    @handle_domain_errors(RedemptionPayload, RewardError)
     def redemption_consume(
         self, info: Info, input: Annotated[RedemptionCodeInput, strawberry.argument(description="Shop and code.")]
     ) -> RedemptionPayload:
         """Call ``redemption_consume``."""
-        used, errors = _attempt(
-            lambda: redemption_consume(
-                user=current_user(info),
-                shop_id=decode_global_id(input.shop_id, "Shop") or 0,
-                code=input.code,
-                order_external_id=input.order_external_id,
-            )
+        used = redemption_consume(
+            user=current_user(info),
+            shop_id=decode_global_id(input.shop_id, "Shop") or 0,
+            code=input.code,
+            order_external_id=input.order_external_id,
         )
-        return RedemptionPayload(redemption=cast(Redemption, used), errors=errors)
+        return RedemptionPayload(redemption=cast(Redemption, used))
 
     @strawberry.mutation(
         description=(
-            "Cancel an issued redemption; its points come back (the member or the shop's staff). Codes: "
+            "Cancel an issued redemption; its points come back (the member, or the shop's staff with till:use). Codes: "
             "NOT_AUTHENTICATED, NOT_FOUND, NOT_CANCELLABLE."
         )
     )
+    @handle_domain_errors(RedemptionPayload, RewardError)
     def redemption_cancel(
         self, info: Info, input: Annotated[RedemptionCancelInput, strawberry.argument(description="The redemption.")]
     ) -> RedemptionPayload:
         """Call ``redemption_cancel``."""
-        cancelled, errors = _attempt(
-            lambda: redemption_cancel(
-                user=current_user(info), redemption_id=decode_global_id(input.redemption_id, "Redemption") or 0
-            )
+        cancelled = redemption_cancel(
+            user=current_user(info), redemption_id=decode_global_id(input.redemption_id, "Redemption") or 0
         )
-        return RedemptionPayload(redemption=cast(Redemption, cancelled), errors=errors)
+        return RedemptionPayload(redemption=cast(Redemption, cancelled))
 
     @strawberry.mutation(
         description=(
@@ -236,6 +228,7 @@ class RewardsMutation:
             "NOT_FOUND, INVALID_INPUT."
         )
     )
+    @handle_domain_errors(RewardPayload, RewardError)
     def reward_create(
         self,
         info: Info,
@@ -243,14 +236,13 @@ class RewardsMutation:
         input: Annotated[RewardInputType, strawberry.argument(description="The reward's settings.")],
     ) -> RewardPayload:
         """Call ``reward_create``."""
-        reward, errors = _attempt(
-            lambda: reward_create(
-                user=current_user(info), shop_id=decode_global_id(shop_id, "Shop") or 0, data=input.to_domain()
-            )
+        reward = reward_create(
+            user=current_user(info), shop_id=decode_global_id(shop_id, "Shop") or 0, data=input.to_domain()
         )
-        return RewardPayload(reward=cast(Reward, reward), errors=errors)
+        return RewardPayload(reward=cast(Reward, reward))
 
     @strawberry.mutation(description="Change a reward's settings (owner or manager). Codes as rewardCreate.")
+    @handle_domain_errors(RewardPayload, RewardError)
     def reward_update(
         self,
         info: Info,
@@ -258,22 +250,19 @@ class RewardsMutation:
         input: Annotated[RewardInputType, strawberry.argument(description="The reward's new settings.")],
     ) -> RewardPayload:
         """Call ``reward_update``."""
-        reward, errors = _attempt(
-            lambda: reward_update(
-                user=current_user(info), reward_id=decode_global_id(reward_id, "Reward") or 0, data=input.to_domain()
-            )
+        reward = reward_update(
+            user=current_user(info), reward_id=decode_global_id(reward_id, "Reward") or 0, data=input.to_domain()
         )
-        return RewardPayload(reward=cast(Reward, reward), errors=errors)
+        return RewardPayload(reward=cast(Reward, reward))
 
     @strawberry.mutation(
         description="Take a reward out of the catalogue; past redemptions still show it. Codes as rewardUpdate."
     )
+    @handle_domain_errors(RewardPayload, RewardError)
     def reward_archive(self, info: Info, reward_id: ID_ARG) -> RewardPayload:
         """Call ``reward_archive``."""
-        reward, errors = _attempt(
-            lambda: reward_archive(user=current_user(info), reward_id=decode_global_id(reward_id, "Reward") or 0)
-        )
-        return RewardPayload(reward=cast(Reward, reward), errors=errors)
+        reward = reward_archive(user=current_user(info), reward_id=decode_global_id(reward_id, "Reward") or 0)
+        return RewardPayload(reward=cast(Reward, reward))
 
     @strawberry.mutation(
         description=(
@@ -281,9 +270,8 @@ class RewardsMutation:
             "Codes as rewardUpdate."
         )
     )
+    @handle_domain_errors(RewardPayload, RewardError)
     def reward_restore(self, info: Info, reward_id: ID_ARG) -> RewardPayload:
         """Call ``reward_restore``."""
-        reward, errors = _attempt(
-            lambda: reward_restore(user=current_user(info), reward_id=decode_global_id(reward_id, "Reward") or 0)
-        )
-        return RewardPayload(reward=cast(Reward, reward), errors=errors)
+        reward = reward_restore(user=current_user(info), reward_id=decode_global_id(reward_id, "Reward") or 0)
+        return RewardPayload(reward=cast(Reward, reward))

@@ -8,33 +8,39 @@ from typing import Annotated, cast
 
 import strawberry
 import strawberry_django
-from django.db.models import Q, Subquery
 from django.utils import timezone
 from strawberry import relay
 from strawberry.types import Info
 from strawberry_django.relay import DjangoListConnection
 
-from config.graphql.context import ViewerIdentity, current_user, require_shop_role
-from config.graphql.ids import decode_global_id
+from api_core.context import ViewerIdentity, current_user
+from api_core.ids import decode_global_id
+from api_core.permissions import requires
 from loyalty import models as loyalty_models
 from loyalty.api.types import MEMBER_ACCOUNT, SHOP, Tier
 from marketplace import models as mp
-from marketplace.models import StaffRole
-from marketplace.selectors import customer_for_user
+from marketplace.permissions import Capability
 from rewards import models
 from rewards.codes import code_display
 from rewards.errors import RewardErrorCode as DomainRewardErrorCode
-from rewards.selectors import catalogue, catalogue_managed, rewards_for_account
+from rewards.selectors import (
+    active_rewards_prefetch,
+    catalogue_managed,
+    limited_redemptions_prefetch,
+    rewards_for_account,
+    shop_catalogue,
+)
 
-RewardKind = strawberry.enum(models.RewardKind, name="RewardKind", description="What a reward gives.")
-RewardStatus = strawberry.enum(models.RewardStatus, name="RewardStatus", description="Active or archived.")
-LimitPeriod = strawberry.enum(models.LimitPeriod, name="LimitPeriod", description="Period of a per-member limit.")
-RedemptionStatus = strawberry.enum(
-    models.RedemptionStatus, name="RedemptionStatus", description="Lifecycle of a redemption code."
-)
-RewardErrorCode = strawberry.enum(
-    DomainRewardErrorCode, name="RewardErrorCode", description="Why a rewards operation was refused."
-)
+RewardKind = models.RewardKind
+strawberry.enum(RewardKind, name="RewardKind", description="What a reward gives.")
+RewardStatus = models.RewardStatus
+strawberry.enum(RewardStatus, name="RewardStatus", description="Active or archived.")
+LimitPeriod = models.LimitPeriod
+strawberry.enum(LimitPeriod, name="LimitPeriod", description="Period of a per-member limit.")
+RedemptionStatus = models.RedemptionStatus
+strawberry.enum(RedemptionStatus, name="RedemptionStatus", description="Lifecycle of a redemption code.")
+RewardErrorCode = DomainRewardErrorCode
+strawberry.enum(RewardErrorCode, name="RewardErrorCode", description="Why a rewards operation was refused.")
 
 
 @strawberry.type(description="A reward's name and description in one language.")
@@ -86,6 +92,14 @@ class Reward(relay.Node):
         return cast(models.Reward, self).program.shop.currency
 
 
+@strawberry.type(description="Who a redemption code belongs to, as the till shows it.")
+class RedemptionHolder:
+    """The member's name and tier: what a cashier needs to hand over the reward, and nothing more."""
+
+    display_name: str = strawberry.field(description="The member's display name (may be empty).")
+    tier: Tier | None = strawberry.field(description="The member's tier now in the code's shop.")
+
+
 @strawberry_django.type(models.Redemption, description="A redemption: points spent on a reward and its code.")
 class Redemption(relay.Node):
     """What a member got for their points, and the code to show at the till."""
@@ -94,13 +108,37 @@ class Redemption(relay.Node):
     points: int = strawberry_django.field(description="Points it cost.")
     reward: Reward = strawberry_django.field(description="The reward (also when since archived).")
     shop: SHOP = strawberry_django.field(description="Where the code can be used.")
-    account: MEMBER_ACCOUNT = strawberry_django.field(description="The member account that paid.")
+    account: MEMBER_ACCOUNT = strawberry_django.field(
+        description=(
+            "The member account that paid: balances, history and contact details, so only for its member and the "
+            "shop's staff who read members (capability members:read); the till shows `holder`. Errors: "
+            "NOT_AUTHENTICATED, PERMISSION_DENIED."
+        ),
+        select_related=["account"],
+        extensions=[
+            requires(
+                Capability.READ_MEMBERS,
+                message="Only the member and the shop's owner or manager see the account; the till shows holder.",
+                member_of=lambda redemption: redemption.account.customer_id,
+            )
+        ],
+    )
     issued_at: dt.datetime = strawberry_django.field(description="When it was redeemed.")
     expires_at: dt.datetime = strawberry_django.field(description="When an unused code expires.")
     used_at: dt.datetime | None = strawberry_django.field(description="When it was used at the till.")
     order_external_id: str = strawberry_django.field(description="The shop's order it was used on (may be empty).")
     cancelled_at: dt.datetime | None = strawberry_django.field(description="When it was cancelled.")
     expired_at: dt.datetime | None = strawberry_django.field(description="When it expired.")
+
+    @strawberry_django.field(
+        description="Who the code belongs to, as the till shows it: the member's name and tier (anyone who sees the "
+        "redemption).",
+        select_related=["account__customer", "account__tier"],
+    )
+    def holder(self) -> RedemptionHolder:
+        """The paying member's display name and current tier (from the joined account)."""
+        account = cast(models.Redemption, self).account
+        return RedemptionHolder(display_name=account.customer.display_name, tier=cast(Tier | None, account.tier))
 
     @strawberry_django.field(description="The code, grouped for reading aloud (e.g. 7Q2M-ZK4D-XR920).", only=["code"])
     def code(self) -> str:
@@ -121,12 +159,12 @@ class AccountReward:
 
 
 def _account_rewards(account: loyalty_models.MemberAccount) -> list[AccountReward]:
-    """Availability of every catalogue reward for ``account`` (two queries)."""
+    """Availability of every catalogue reward for ``account`` (no query when prefetched by the field's hints)."""
     return [
         AccountReward(
             reward=cast(Reward, reward),
             affordable=problem is None,
-            reason_unavailable=problem.code if problem else None,
+            reason_unavailable=RewardErrorCode(problem.code.value) if problem else None,
             message=problem.message if problem else "",
         )
         for reward, problem in rewards_for_account(account=account, now=timezone.now())
@@ -154,52 +192,36 @@ class ShopRewardsPart(relay.Node):
             ),
         ] = None,
     ) -> list[Reward]:
-        """Filter the catalogue by kind, tier and affordability for the viewer."""
-        shop = cast(mp.Shop, self)
-        program = getattr(shop, "program", None)
+        """The catalogue narrowed by :func:`rewards.selectors.shop_catalogue` (the viewer's affordability)."""
+        program = getattr(cast(mp.Shop, self), "program", None)
         if program is None:
             return []
-        rewards = catalogue(program_id=program.pk, now=timezone.now())
-        if kind is not None:
-            rewards = rewards.filter(kind=kind)
-        if tier_id is not None:
-            position = program.tiers.filter(pk=decode_global_id(tier_id, "Tier") or 0).values_list(
-                "position", flat=True
-            )
-            rewards = rewards.filter(Q(min_tier__isnull=True) | Q(min_tier__position__lte=Subquery(position[:1])))
-        listed = list(rewards)
-        if affordable is None:
-            return cast(list[Reward], listed)
-        customer = customer_for_user(user=current_user(info))
-        account = (
-            loyalty_models.MemberAccount.objects.filter(customer=customer, program=program)
-            .select_related("tier")
-            .first()
+        rewards = shop_catalogue(
+            program=program,
+            now=timezone.now(),
+            kind=kind.value if kind is not None else None,
+            tier_id=(decode_global_id(tier_id, "Tier") or 0) if tier_id is not None else None,
+            affordable=affordable,
+            user=current_user(info),
         )
-        if account is None:  # an anonymous caller or a non-member can afford nothing
-            return [] if affordable else cast(list[Reward], listed)
-        redeemable = {item.reward.pk for item in _account_rewards(account) if item.affordable}
-        return cast(list[Reward], [reward for reward in listed if (reward.pk in redeemable) == affordable])
+        return cast(list[Reward], rewards)
 
     @strawberry_django.field(
         description=(
             "The whole catalogue for the shop's owner and manager, to edit: archived and future or past-dated "
-            "rewards included, in display order. Errors: NOT_AUTHENTICATED, PERMISSION_DENIED."
-        )
+            "rewards included, in display order (capability catalogue:write). Errors: NOT_AUTHENTICATED, "
+            "PERMISSION_DENIED."
+        ),
+        extensions=[
+            requires(Capability.EDIT_CATALOGUE, message="Only the shop's owner or manager can see the whole catalogue.")
+        ],
     )
     def reward_catalogue(
         self,
-        info: Info,
         status: Annotated[RewardStatus | None, strawberry.argument(description="Only this status.")] = None,
     ) -> list[Reward]:
-        """Every reward of the shop's program, for its editors."""
+        """Every reward of the shop's program (the capability is checked by the field's extension)."""
         shop = cast(mp.Shop, self)
-        require_shop_role(
-            info,
-            shop_id=shop.pk,
-            message="Only the shop's owner or manager can see the whole catalogue.",
-            roles=(StaffRole.OWNER, StaffRole.MANAGER),
-        )
         program = getattr(shop, "program", None)
         if program is None:
             return []
@@ -207,16 +229,18 @@ class ShopRewardsPart(relay.Node):
 
     @strawberry_django.connection(
         DjangoListConnection[Redemption],
-        description="Redemptions at this shop, newest first (its staff only). Errors: PERMISSION_DENIED.",
+        description=(
+            "Redemptions at this shop, newest first (capability till:use: any staff role of the shop). "
+            "Errors: NOT_AUTHENTICATED, PERMISSION_DENIED."
+        ),
+        extensions=[requires(Capability.USE_TILL, message="Only the shop's staff can see its redemptions.")],
     )
     def redemptions(
         self,
-        info: Info,
         status: Annotated[RedemptionStatus | None, strawberry.argument(description="Only this status.")] = None,
     ) -> list[models.Redemption]:
-        """The shop's redemptions for its staff."""
+        """The shop's redemptions (the capability is checked by the field's extension)."""
         shop = cast(mp.Shop, self)
-        require_shop_role(info, shop_id=shop.pk, message="Only the shop's staff can see its redemptions.")
         redemptions = models.Redemption.objects.filter(shop_id=shop.pk)
         if status is not None:
             redemptions = redemptions.filter(status=status)
@@ -231,9 +255,13 @@ class ShopRewardsPart(relay.Node):
 class AccountRewardsPart(relay.Node):
     """What the member can redeem in this shop."""
 
-    @strawberry_django.field(description="The shop's catalogue for this member: redeemable rewards first.")
+    @strawberry_django.field(
+        description="The shop's catalogue for this member: redeemable rewards first.",
+        select_related=["tier", "program__shop"],
+        prefetch_related=[lambda info: active_rewards_prefetch(), lambda info: limited_redemptions_prefetch()],
+    )
     def rewards(self) -> list[AccountReward]:
-        """Every catalogue reward with ``affordable`` and ``reasonUnavailable``."""
+        """Every catalogue reward with ``affordable`` and ``reasonUnavailable``, from the page-wide prefetch."""
         return _account_rewards(cast(loyalty_models.MemberAccount, self))
 
 

@@ -12,14 +12,13 @@ from django.core.validators import URLValidator
 from django.db import transaction
 
 from loyalty.models import LoyaltyProgram, Tier
-from marketplace.models import StaffRole
-from marketplace.selectors import staff_role
+from marketplace.money import decimal_places
+from marketplace.permissions import Capability, has_capability
 from rewards.errors import RewardError, RewardErrorCode
 from rewards.models import LimitPeriod, Reward, RewardKind, RewardStatus
 
 MAX_POINTS_COST = 1_000_000_000
 MAX_CODE_LIFETIME_DAYS = 3650
-EDITORS = (StaffRole.OWNER, StaffRole.MANAGER)
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,7 @@ def _validate(data: RewardInput, program: LoyaltyProgram) -> None:
         raise _invalid("A fixed-amount discount needs a positive value in the shop's currency.", "value")
     if data.kind == RewardKind.PERCENTAGE and (data.value is None or not 0 < data.value <= 100):
         raise _invalid("A percentage discount needs a value above 0 and at most 100.", "value")
-    if data.value is not None and (not data.value.is_finite() or data.value < 0 or data.value.as_tuple().exponent < -2):
+    if data.value is not None and (not data.value.is_finite() or data.value < 0 or decimal_places(data.value) > 2):
         raise _invalid("The value must be zero or more with at most 2 decimals.", "value")
     if data.stock is not None and data.stock < 0:
         raise _invalid("Stock cannot be negative (leave it empty for unlimited).", "stock")
@@ -90,7 +89,7 @@ def _editor_program(user: AbstractBaseUser | AnonymousUser, shop_id: int) -> Loy
     """The shop's program if ``user`` is its owner or manager; raise the coded refusal otherwise."""
     if not user.is_authenticated:
         raise RewardError(RewardErrorCode.NOT_AUTHENTICATED, "Log in first.")
-    if staff_role(user=user, shop_id=shop_id) not in EDITORS:
+    if not has_capability(user=user, shop_id=shop_id, capability=Capability.EDIT_CATALOGUE):
         raise RewardError(
             RewardErrorCode.PERMISSION_DENIED, "Only the shop's owner or manager edit its rewards.", "shopId"
         )

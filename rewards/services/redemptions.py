@@ -19,10 +19,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from loyalty.broadcasts import AccountUpdate, broadcast_on_commit
-from loyalty.errors import LedgerError
+from loyalty.errors import LoyaltyError
 from loyalty.models import EntryKind, MemberAccount, PointsEntry, SourceType
 from loyalty.services.ledger import Movement, points_redeem, points_refund
-from marketplace.selectors import customer_for_user, staff_role
+from marketplace.permissions import Capability, has_capability
+from marketplace.selectors import customer_for_user
 from marketplace.throttle import throttle_hit
 from rewards.codes import code_check, code_generate
 from rewards.errors import RewardError, RewardErrorCode
@@ -144,7 +145,7 @@ def _redeem(customer_id: int, reward_id: int, scoped_key: str, fingerprint: str,
                     at=now,
                 ),
             )
-        except LedgerError as error:
+        except LoyaltyError as error:
             raise RewardError(RewardErrorCode.INSUFFICIENT_POINTS, error.message, "rewardId") from error
         redemption = _issue(reward, account, entry, scoped_key, fingerprint, now)
         broadcast_on_commit(_update(redemption, "redemption_issued", entry.points, f"Redeemed: {reward.name}", entry))
@@ -199,7 +200,7 @@ def _till_lookup(*, user: User, shop_id: int, code: str) -> Redemption:
     """
     if not user.is_authenticated:
         raise RewardError(RewardErrorCode.NOT_AUTHENTICATED, "Log in first.")
-    if staff_role(user=user, shop_id=shop_id) is None:
+    if not has_capability(user=user, shop_id=shop_id, capability=Capability.USE_TILL):
         raise RewardError(RewardErrorCode.PERMISSION_DENIED, "Only the shop's staff can handle its codes.", "shopId")
     if not (
         throttle_hit(rate=TILL_RATE_PER_STAFF, scope="till-staff", key=str(user.pk))
@@ -300,7 +301,7 @@ def _give_back(
             )
         if locked.reward.stock is not None:
             Reward.objects.filter(pk=locked.reward_id).update(stock=F("stock") + 1)
-        fields = {"status": status, "refund_entry": refund_entry}
+        fields: dict[str, object] = {"status": status, "refund_entry": refund_entry}
         fields["cancelled_at" if status == RedemptionStatus.CANCELLED else "expired_at"] = now
         if status == RedemptionStatus.CANCELLED:
             fields["cancelled_by"] = by
@@ -324,7 +325,9 @@ def redemption_cancel(*, user: User, redemption_id: int, now: dt.datetime | None
     redemption = Redemption.objects.select_related("account").filter(pk=redemption_id).first()
     customer = customer_for_user(user=user)
     is_member = redemption is not None and customer is not None and redemption.account.customer_id == customer.pk
-    is_staff = redemption is not None and staff_role(user=user, shop_id=redemption.shop_id) is not None
+    is_staff = redemption is not None and has_capability(
+        user=user, shop_id=redemption.shop_id, capability=Capability.USE_TILL
+    )
     if redemption is None or not (is_member or is_staff):
         raise RewardError(RewardErrorCode.NOT_FOUND, "No such redemption.", "redemptionId")
     result, changed = _give_back(

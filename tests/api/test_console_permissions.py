@@ -1,7 +1,8 @@
 """The shop-owner console's permission matrix: every field and mutation, every kind of caller.
 
-Roles (issue 4): the owner and the manager tune the program and adjust points; a cashier sees
-members (and handles codes, see tests/rewards); nobody sees or changes another shop. Each cell
+Roles (the capability table, ``marketplace/permissions.py``): the owner and the manager tune the
+program, read members and adjust points; a cashier only handles codes at the till (see
+tests/rewards and tests/api/test_capabilities.py); nobody sees or changes another shop. Each cell
 asserts the outcome: ``OK`` or the error code, from the payload (mutations) or from
 ``extensions.code`` (queries). Refused calls change nothing, asserted on the shop's state.
 """
@@ -22,7 +23,6 @@ pytestmark = pytest.mark.django_db
 
 CALLERS = ("anonymous", "customer", "cashier", "manager", "owner", "other_owner")
 EDITORS = {"manager", "owner"}
-STAFF = {"cashier", "manager", "owner"}
 
 
 def _outcome(body: dict, path: str) -> str:
@@ -41,14 +41,14 @@ OPERATIONS = {
         "query($slug: String!) { shop(slug: $slug) { members(first: 5) { totalCount } } }",
         lambda ids: {"slug": ids["slug"]},
         "shop",
-        STAFF,
+        EDITORS,
         "PERMISSION_DENIED",
     ),
     "shop.member": (
         "query($slug: String!, $id: ID!) { shop(slug: $slug) { member(id: $id) { pointsAvailable } } }",
         lambda ids: {"slug": ids["slug"], "id": ids["account"]},
         "shop",
-        STAFF,
+        EDITORS,
         "PERMISSION_DENIED",
     ),
     "shop.analytics": (

@@ -146,9 +146,9 @@ async def test_shop_filter_keeps_other_shops_out():
 
 async def test_shop_staff_receive_shop_activity():
     shop = await sync_to_async(shop_with_program)()
-    cashier = await sync_to_async(staff)(shop, StaffRole.CASHIER)
+    manager = await sync_to_async(staff)(shop, StaffRole.MANAGER)  # activity:read
     customer = await sync_to_async(CustomerFactory)()
-    communicator = await _connect(await sync_to_async(_session_cookie)(cashier))
+    communicator = await _connect(await sync_to_async(_session_cookie)(manager))
     await _subscribe(communicator, SHOP_ACTIVITY, {"shopId": str(relay.GlobalID("Shop", str(shop.pk)))})
 
     await sync_to_async(_deliver)(shop, customer, "A-1", "15.00")

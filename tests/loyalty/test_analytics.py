@@ -16,7 +16,7 @@ from django.db import transaction
 from strawberry import relay
 
 from loyalty.analytics import ANALYTICS_QUERIES, shop_analytics
-from loyalty.errors import LedgerError
+from loyalty.errors import LoyaltyError
 from loyalty.models import EntryKind, LoyaltyProgram, MemberAccount, SourceType
 from loyalty.services.adjustments import points_adjust
 from loyalty.services.ledger import Movement, account_lock, points_spend
@@ -329,7 +329,7 @@ def test_invalid_arguments_are_coded(variables, field):
 def test_the_selector_validates_before_reading(kwargs, field, django_assert_num_queries):
     shop = shop_with_program()
     arguments = {"shop_id": shop.pk, "start": dt.date(2026, 1, 1), "end": dt.date(2026, 1, 1), "granularity": "day"}
-    with django_assert_num_queries(0), pytest.raises(LedgerError) as raised:
+    with django_assert_num_queries(0), pytest.raises(LoyaltyError) as raised:
         shop_analytics(**{**arguments, **kwargs})
     assert (raised.value.code.value, raised.value.field) == ("INVALID_INPUT", field)
 
@@ -345,7 +345,7 @@ def test_366_days_and_a_shop_without_program():
     leap = shop_analytics(shop_id=shop.pk, start=dt.date(2028, 1, 1), end=dt.date(2028, 12, 31), granularity="day")
     assert len(leap.series) == 366
     bare = ShopFactory()
-    with pytest.raises(LedgerError) as raised:
+    with pytest.raises(LoyaltyError) as raised:
         shop_analytics(shop_id=bare.pk, start=dt.date(2026, 1, 1), end=dt.date(2026, 1, 1), granularity="day")
     assert raised.value.code.value == "NOT_FOUND"
 

@@ -19,7 +19,7 @@ from django.db.models import Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from loyalty.errors import LedgerError
+from loyalty.errors import LoyaltyError
 from loyalty.models import EntryKind, LoyaltyProgram, MemberAccount, PointsEntry, PointsLot, SourceType
 from loyalty.selectors import ledger_discrepancies
 from loyalty.services.ledger import Movement, account_lock, points_redeem
@@ -132,7 +132,7 @@ def _redeem(shop, customer, points: int, clock: dt.datetime, number: int) -> Non
     account = MemberAccount.objects.filter(customer=customer, program__shop=shop).first()
     if account is None:
         return
-    with transaction.atomic(), contextlib.suppress(LedgerError):
+    with transaction.atomic(), contextlib.suppress(LoyaltyError):
         locked = account_lock(account_ids=[account.pk]).get()
         spend = min(points, locked.points_available)
         if spend:

@@ -40,7 +40,7 @@ def _names(body):
 
 def test_filters_and_ordering(shop_and_members):
     shop = shop_and_members
-    client = login(staff(shop, StaffRole.CASHIER))
+    client = login(staff(shop, StaffRole.MANAGER))
     bronze = Tier.objects.get(program=shop.program, name="Bronze")
     run = lambda flt, order="-joined": gql(client, MEMBERS, {"slug": shop.slug, "filter": flt, "order": order})  # noqa: E731
     assert _names(run(None)) == [600, 300, 150, 50]
@@ -69,6 +69,7 @@ def test_invalid_filters_are_coded(shop_and_members, flt, order, field):
     body = gql(login(staff(shop)), MEMBERS, {"slug": shop.slug, "filter": flt, "order": order})
     error = body["errors"][0]
     assert error["extensions"]["code"] == "INVALID_INPUT"
+    assert error["extensions"]["field"] == field  # the one key, as payload errors have
     assert field in error["extensions"]["fields"]
 
 

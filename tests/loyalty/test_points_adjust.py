@@ -128,8 +128,8 @@ def test_the_shops_staff_see_who_adjusted_and_nobody_else_does():
     detail = """query($slug: String!, $id: ID!) { shop(slug: $slug) { member(id: $id) {
       entries(first: 5) { edges { node { kind adjustedBy } } } } } }"""
     variables = {"slug": shop.slug, "id": str(relay.GlobalID("MemberAccount", str(account.pk)))}
-    cashier_view = gql(login(staff(shop, StaffRole.CASHIER)), detail, variables)["data"]["shop"]["member"]
-    rows = [edge["node"] for edge in cashier_view["entries"]["edges"]]
+    manager_view = gql(login(staff(shop, StaffRole.MANAGER)), detail, variables)["data"]["shop"]["member"]
+    rows = [edge["node"] for edge in manager_view["entries"]["edges"]]
     assert {"kind": "ADJUST", "adjustedBy": owner.username} in rows
     assert all(row["adjustedBy"] is None for row in rows if row["kind"] != "ADJUST")
     mine = "{ viewer { accounts { edges { node { entries(first: 5) { edges { node { kind adjustedBy } } } } } } } }"

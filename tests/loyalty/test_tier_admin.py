@@ -349,12 +349,12 @@ def test_preview_query_count_does_not_grow_with_members(shop, owner, django_asse
     assert body["data"]["shop"]["tierPreview"]["movedFromDeleted"] == 21
 
 
-def test_member_detail_is_for_the_shops_staff_only(shop, owner):
+def test_member_detail_is_for_the_shops_owner_and_manager_only(shop, owner):
     member = CustomerFactory(display_name="Sara", email="sara@example.com")
     spend(shop, member, "40.00")
     account = MemberAccount.objects.get(customer=member)
     variables = {"slug": shop.slug, "id": gid("MemberAccount", account.pk)}
-    for role in StaffRole:
+    for role in (StaffRole.OWNER, StaffRole.MANAGER):  # members:read
         detail = gql(login(staff(shop, role)), MEMBER, variables)["data"]["shop"]["member"]
         assert detail["member"] == {"displayName": "Sara", "email": "sara@example.com"}
         assert detail["pointsPending"] == 40
@@ -363,6 +363,7 @@ def test_member_detail_is_for_the_shops_staff_only(shop, owner):
     for client, code in (
         (Client(), "NOT_AUTHENTICATED"),
         (login(member.user), "PERMISSION_DENIED"),
+        (login(staff(shop, StaffRole.CASHIER)), "PERMISSION_DENIED"),  # the till needs no member records
         (login(staff(other_shop, StaffRole.OWNER)), "PERMISSION_DENIED"),
     ):
         body = gql(client, MEMBER, variables)

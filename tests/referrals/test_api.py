@@ -128,7 +128,7 @@ def test_settings_update_validates():
     [
         (StaffRole.OWNER, True, True),
         (StaffRole.MANAGER, True, True),
-        ("cashier", True, False),
+        ("cashier", False, False),
         ("customer", False, False),
         (None, False, False),
     ],
@@ -215,7 +215,6 @@ def test_permission_matrix(kind):
     user = _caller(kind, shop, referrer)
     client = login(user)
     anonymous = user is None
-    staff_of_shop = kind in ("cashier", "manager", "owner")
     editor = kind in ("manager", "owner")
     before = _snapshot(shop)
 
@@ -226,11 +225,11 @@ def test_permission_matrix(kind):
     if not editor:
         assert _snapshot(shop) == before
 
-    # shop.referrals: any staff role of the shop; shop.referralAnalytics: owner and manager
+    # shop.referrals (members:read) and shop.referralAnalytics (analytics:read): owner and manager
     denied = "NOT_AUTHENTICATED" if anonymous else "PERMISSION_DENIED"
     listed = gql(client, SHOP_LIST, {"slug": shop.slug})
-    assert ("errors" not in listed) == staff_of_shop
-    if not staff_of_shop:
+    assert ("errors" not in listed) == editor
+    if not editor:
         assert listed["errors"][0]["extensions"]["code"] == denied
     analytics = gql(client, SHOP_ANALYTICS, {"slug": shop.slug})
     assert ("errors" not in analytics) == editor

@@ -31,7 +31,7 @@ def _setup():
     referrer, code = member_with_code(shop)
     friend = CustomerFactory()
     referral_apply(user=friend.user, shop_id=shop.pk, code=code.code, now=T0)
-    return shop, referrer.customer.user, friend, friend.user, staff(shop, StaffRole.CASHIER)
+    return shop, referrer.customer.user, friend, friend.user, staff(shop, StaffRole.MANAGER)
 
 
 def _deliver(shop, friend):
@@ -45,12 +45,12 @@ def _deliver(shop, friend):
 
 
 async def test_completion_is_pushed_to_both_members_and_the_shop():
-    shop, referrer_user, friend, friend_user, cashier = await sync_to_async(_setup)()
+    shop, referrer_user, friend, friend_user, manager = await sync_to_async(_setup)()
     ann = await _connect(await sync_to_async(_session_cookie)(referrer_user))
     await _subscribe(ann, ACCOUNT_UPDATED, {})
     bob = await _connect(await sync_to_async(_session_cookie)(friend_user))
     await _subscribe(bob, ACCOUNT_UPDATED, {})
-    till = await _connect(await sync_to_async(_session_cookie)(cashier))
+    till = await _connect(await sync_to_async(_session_cookie)(manager))
     await _subscribe(till, SHOP_ACTIVITY, {"shopId": str(relay.GlobalID("Shop", str(shop.pk)))})
 
     await sync_to_async(_deliver)(shop, friend)

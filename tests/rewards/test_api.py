@@ -331,10 +331,11 @@ def test_codes_list_and_account_catalogue_have_fixed_query_counts(shops, django_
         body = gql(client, codes)
     assert len(body["data"]["viewer"]["redemptions"]["edges"]) == shops
     # and one shop's account page with its catalogue: session, user, customer, the account
-    # (+ shop, program, tier), its program's catalogue, the member's limit counts (none here)
+    # (+ shop, program, tier), the programs' active rewards, the members' limited redemptions
+    # (both prefetched for the whole page, so the count does not grow with accounts)
     account_page = """{ viewer { accounts(first: 1) { edges { node {
       pointsAvailable rewards { reward { name pointsCost } affordable reasonUnavailable } } } } } }"""
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         body = gql(client, account_page)
     assert len(body["data"]["viewer"]["accounts"]["edges"][0]["node"]["rewards"]) == 3
 

@@ -29,7 +29,8 @@ async def test_issued_consumed_and_cancelled_redemptions_are_pushed_live():
     gift, other = await sync_to_async(reward)(shop), await sync_to_async(reward)(shop, name="Cap")
     mine = await _connect(await sync_to_async(_session_cookie)(member.user))
     await _subscribe(mine, ACCOUNT_UPDATED, {})
-    till = await _connect(await sync_to_async(_session_cookie)(cashier))
+    manager = await sync_to_async(staff)(shop, StaffRole.MANAGER)  # the console's feed (activity:read)
+    till = await _connect(await sync_to_async(_session_cookie)(manager))
     await _subscribe(till, SHOP_ACTIVITY, {"shopId": str(relay.GlobalID("Shop", str(shop.pk)))})
 
     first = await sync_to_async(reward_redeem)(user=member.user, reward_id=gift.pk, idempotency_key="a")

@@ -1,0 +1,108 @@
+"""The capability table: what each staff role of a shop may do. The one place roles are named.
+
+Every permission decision about shop staff reads this table: the services (which refuse with
+their domain's ``PERMISSION_DENIED`` or ``NOT_FOUND`` code) and the GraphQL permission extension
+on staff-only fields (``api_core.permissions``). A capability's value is also its API-key scope
+name (``orders:write``), so keys and roles speak the same words.
+
+Who may do what (Saleor's ``saleor/permission/enums.py`` is the model: permissions named after
+what they allow, granted to groups):
+
+============================  =======  =======  =======
+capability                    owner    manager  cashier
+============================  =======  =======  =======
+record orders                 yes      yes
+adjust points                 yes      yes
+edit program (settings,       yes      yes
+tiers, earning rules,
+referral settings)
+edit catalogue (rewards)      yes      yes
+use till (validate, consume,  yes      yes      yes
+cancel codes; read redemptions)
+read members (list, detail,   yes      yes
+occasions, referrals)
+read activity (ledger feed)   yes      yes
+read analytics                yes      yes
+manage staff                  yes
+manage API keys               yes
+============================  =======  =======  =======
+
+A cashier uses the till and reads what the till needs; recording orders mints points, so a
+cashier never records them (issue 12).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
+
+from marketplace.models import StaffMembership, StaffRole
+
+
+class Capability(enum.Enum):
+    """Something a shop's staff member may be allowed to do; the value is the API-key scope name."""
+
+    RECORD_ORDERS = "orders:write"
+    ADJUST_POINTS = "points:adjust"
+    EDIT_PROGRAM = "program:write"
+    EDIT_CATALOGUE = "catalogue:write"
+    USE_TILL = "till:use"
+    READ_MEMBERS = "members:read"
+    READ_ACTIVITY = "activity:read"
+    READ_ANALYTICS = "analytics:read"
+    MANAGE_STAFF = "staff:manage"
+    MANAGE_API_KEYS = "apikeys:manage"
+
+
+_OWNER, _MANAGER, _CASHIER = StaffRole.OWNER, StaffRole.MANAGER, StaffRole.CASHIER
+
+#: The table itself: capability -> the roles that hold it.
+CAPABILITY_ROLES: Mapping[Capability, frozenset[StaffRole]] = {
+    Capability.RECORD_ORDERS: frozenset({_OWNER, _MANAGER}),
+    Capability.ADJUST_POINTS: frozenset({_OWNER, _MANAGER}),
+    Capability.EDIT_PROGRAM: frozenset({_OWNER, _MANAGER}),
+    Capability.EDIT_CATALOGUE: frozenset({_OWNER, _MANAGER}),
+    Capability.USE_TILL: frozenset({_OWNER, _MANAGER, _CASHIER}),
+    Capability.READ_MEMBERS: frozenset({_OWNER, _MANAGER}),
+    Capability.READ_ACTIVITY: frozenset({_OWNER, _MANAGER}),
+    Capability.READ_ANALYTICS: frozenset({_OWNER, _MANAGER}),
+    Capability.MANAGE_STAFF: frozenset({_OWNER}),
+    Capability.MANAGE_API_KEYS: frozenset({_OWNER}),
+}
+
+
+def roles_with(capability: Capability) -> frozenset[StaffRole]:
+    """The staff roles that hold ``capability`` (empty for none)."""
+    return CAPABILITY_ROLES.get(capability, frozenset())
+
+
+def role_can(role: StaffRole | str | None, capability: Capability) -> bool:
+    """Whether a staff ``role`` (``None``: not staff) holds ``capability``; no query."""
+    return role is not None and StaffRole(role) in roles_with(capability)
+
+
+def capabilities_of(role: StaffRole | str | None) -> frozenset[Capability]:
+    """Every capability a staff ``role`` holds (empty for ``None``); no query."""
+    if role is None:
+        return frozenset()
+    return frozenset(capability for capability, roles in CAPABILITY_ROLES.items() if StaffRole(role) in roles)
+
+
+def has_capability(*, user: AbstractBaseUser | AnonymousUser | None, shop_id: int, capability: Capability) -> bool:
+    """Whether ``user`` holds ``capability`` in shop ``shop_id`` through their staff role (one query).
+
+    Anonymous users and users who are not the shop's staff hold nothing.
+    """
+    if user is None or not user.is_authenticated:
+        return False
+    return StaffMembership.objects.filter(
+        user_id=user.pk, shop_id=shop_id, role__in=[role.value for role in roles_with(capability)]
+    ).exists()
+
+
+def memberships_with(capability: Capability) -> QuerySet[StaffMembership]:
+    """Staff memberships whose role holds ``capability``: a base for ``Exists`` subqueries (lazy)."""
+    return StaffMembership.objects.filter(role__in=[role.value for role in roles_with(capability)])
