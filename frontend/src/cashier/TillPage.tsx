@@ -15,11 +15,8 @@ import { stateOfError, type TillState } from './tillState';
 graphql(`
   fragment TillRedemptionFields on Redemption {
     ...RedemptionFields
-    account {
-      id
-      member {
-        displayName
-      }
+    holder {
+      displayName
       tier {
         ...TierBadgeFields
       }

@@ -41,8 +41,8 @@ export function TillResult({ state, redemption, message }: TillResultProps) {
               {rewardText(redemption.reward, i18n.language).name}
             </Text>
             <Group gap="xs">
-              <Text>{t('member', { name: redemption.account.member.displayName || t('anonymous') })}</Text>
-              {redemption.account.tier && <TierBadge tier={redemption.account.tier} size="sm" />}
+              <Text>{t('member', { name: redemption.holder.displayName || t('anonymous') })}</Text>
+              {redemption.holder.tier && <TierBadge tier={redemption.holder.tier} size="sm" />}
             </Group>
             <Text size="sm" c="dimmed">
               {t('details', { points: formatPoints(redemption.points), date: formatDate(redemption.expiresAt) })}

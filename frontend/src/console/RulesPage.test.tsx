@@ -52,7 +52,7 @@ describe('RulesPage', () => {
       mocks: {
         ConsoleRules: rules,
         ConsoleCategories: categories,
-        ConsoleRuleCreate: { data: { earningRuleCreate: { rule: { id: 'RWFybmluZ1J1bGU6Mg==', name: 'Cosy' }, errors: [] } } },
+        ConsoleRuleCreate: { data: { earningRuleCreate: { rule: { id: 'RWFybmluZ1J1bGU6Mg==', name: 'Cosy' }, loyaltyErrors: [] } } },
       },
     });
     // The list names the rule's categories by name, not slug.

@@ -97,7 +97,7 @@ const RuleCreateMutation = graphql(`
         id
         name
       }
-      errors {
+      loyaltyErrors {
         field
         code
         message
@@ -114,7 +114,7 @@ const RuleUpdateMutation = graphql(`
         name
         active
       }
-      errors {
+      loyaltyErrors {
         field
         code
         message
@@ -127,7 +127,7 @@ const RuleDeleteMutation = graphql(`
   mutation ConsoleRuleDelete($id: ID!) {
     earningRuleDelete(id: $id) {
       deletedId
-      errors {
+      loyaltyErrors {
         field
         code
         message
@@ -293,7 +293,7 @@ function RulesEditor() {
   const doDelete = async () => {
     if (!deleting) return;
     const r = await deleteRule({ id: deleting.id });
-    const errs = r.error ? [r.error.message] : (r.data?.earningRuleDelete.errors ?? []).map((e) => e.message);
+    const errs = r.error ? [r.error.message] : (r.data?.earningRuleDelete.loyaltyErrors ?? []).map((e) => e.message);
     setMessages(errs);
     if (errs.length === 0) {
       notifySuccess(t('rules.deleted', { name: deleting.name }));
@@ -304,7 +304,7 @@ function RulesEditor() {
 
   const toggleActive = async (rule: RuleRow, active: boolean) => {
     const r = await updateRule({ id: rule.id, input: { active } });
-    const errs = r.error ? [r.error.message] : (r.data?.earningRuleUpdate.errors ?? []).map((e) => e.message);
+    const errs = r.error ? [r.error.message] : (r.data?.earningRuleUpdate.loyaltyErrors ?? []).map((e) => e.message);
     setMessages(errs);
     reload();
   };

@@ -55,7 +55,7 @@ describe('SettingsPage', () => {
           data: {
             programUpdate: {
               program: null,
-              errors: [{ field: 'pointsPerCurrencyUnit', code: 'INVALID_INPUT', message: 'Must be between 0 and 1000.' }],
+              loyaltyErrors: [{ field: 'pointsPerCurrencyUnit', code: 'INVALID_INPUT', message: 'Must be between 0 and 1000.' }],
             },
           },
         },

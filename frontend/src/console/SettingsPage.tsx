@@ -74,7 +74,7 @@ const ProgramUpdateMutation = graphql(`
         pointValue
         active
       }
-      errors {
+      loyaltyErrors {
         field
         code
         message

@@ -1,4 +1,4 @@
-import { screen, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { TiersPage, moveTier, type TierDraft } from './TiersPage';
 import { renderConsolePage } from './testing';
@@ -101,6 +101,64 @@ describe('TiersPage', () => {
     await userEvent.click(screen.getByRole('button', { name: 'Preview' }));
     expect(await screen.findByText('Must be higher than the tier below')).toBeInTheDocument();
     expect(calls.some((c) => c.name === 'ConsoleTierPreview')).toBe(false);
+  });
+
+  it('saves the whole ladder with one tierLadderSave', async () => {
+    const { calls } = renderConsolePage(<TiersPage />, {
+      mocks: { ConsoleTiers: tiersResult, ConsoleTierLadderSave: { data: { tierLadderSave: { tiers: [], errors: [] } } } },
+    });
+    await screen.findAllByTestId('tier-row');
+    // A deletion, a new tier, a reorder and a field change, then one save.
+    await userEvent.click(screen.getByRole('button', { name: 'Delete Gold' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Add tier' }));
+    const added = screen.getAllByTestId('tier-row')[2];
+    await userEvent.type(within(added).getByRole('textbox', { name: /^Name\s*\*?$/ }), 'Diamond');
+    await userEvent.type(within(added).getByLabelText('Threshold'), '800');
+    await userEvent.click(screen.getByRole('button', { name: 'Move Diamond up' }));
+    const bronze = screen.getAllByTestId('tier-row')[0];
+    await userEvent.clear(within(bronze).getByLabelText('Discount'));
+    await userEvent.type(within(bronze).getByLabelText('Discount'), '5');
+    expect(rowNames()).toEqual(['Bronze', 'Diamond', 'Silver']);
+
+    await userEvent.click(screen.getByRole('button', { name: 'Save' }));
+
+    await waitFor(() => expect(screen.queryByText('Unsaved changes')).not.toBeInTheDocument());
+    const mutations = calls.filter((c) => c.kind === 'mutation');
+    expect(mutations.map((c) => c.name)).toEqual(['ConsoleTierLadderSave']);
+    expect(mutations[0].variables).toEqual({
+      shopId: 'U2hvcDox',
+      tiers: [
+        { id: 'VGllcjox', discountPercent: '5', threshold: '0.00' },
+        { name: 'Diamond', multiplier: '1', discountPercent: '0', color: '#868e96', threshold: '100.00' },
+        { id: 'VGllcjoy', threshold: '800' },
+      ],
+    });
+  });
+
+  it('shows a refused save under the rows and keeps the draft', async () => {
+    const refused = {
+      data: {
+        tierLadderSave: {
+          tiers: [],
+          errors: [
+            { field: 'tiers[2].threshold', code: 'INVALID_INPUT', message: 'Too high for this shop' },
+            { field: 'tiers', code: 'INVALID_INPUT', message: 'Tier Gold is still used by 1 earning rule; change them first.' },
+          ],
+        },
+      },
+    };
+    const { calls } = renderConsolePage(<TiersPage />, { mocks: { ConsoleTiers: tiersResult, ConsoleTierLadderSave: refused } });
+    const gold = (await screen.findAllByTestId('tier-row'))[2];
+    await userEvent.clear(within(gold).getByLabelText('Threshold'));
+    await userEvent.type(within(gold).getByLabelText('Threshold'), '600');
+
+    await userEvent.click(screen.getByRole('button', { name: 'Save' }));
+
+    expect(await screen.findByText('Too high for this shop')).toBeInTheDocument();
+    expect(within(gold).getByLabelText('Threshold')).toHaveAttribute('aria-invalid', 'true');
+    expect(screen.getByText('Tier Gold is still used by 1 earning rule; change them first.')).toBeInTheDocument();
+    expect(screen.getByText('Unsaved changes')).toBeInTheDocument();
+    expect(calls.filter((c) => c.kind === 'mutation').map((c) => c.name)).toEqual(['ConsoleTierLadderSave']);
   });
 
   it('moveTier leaves the ladder alone at its ends', () => {

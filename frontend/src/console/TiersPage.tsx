@@ -24,7 +24,7 @@ import { IconArrowDown, IconArrowUp, IconPlus, IconRestore, IconTrash } from '@t
 import { useTranslation } from 'react-i18next';
 import { useClient, useMutation, useQuery, type CombinedError } from 'urql';
 import { graphql } from '../gql';
-import type { TierPlacementInput } from '../gql/graphql';
+import type { TierLadderRungInput, TierPlacementInput } from '../gql/graphql';
 import { formatPoints } from '../lib/format';
 import {
   EditorOnly,
@@ -88,66 +88,22 @@ const TierPreviewQuery = graphql(`
   }
 `);
 
-const TierCreateMutation = graphql(`
-  mutation ConsoleTierCreate($shopId: ID!, $input: TierInput!) {
-    tierCreate(shopId: $shopId, input: $input) {
-      tier {
-        id
-        name
-        position
-        threshold
-      }
-      errors {
-        field
-        code
-        message
-      }
-    }
-  }
-`);
-
-const TierUpdateMutation = graphql(`
-  mutation ConsoleTierUpdate($id: ID!, $input: TierInput!) {
-    tierUpdate(id: $id, input: $input) {
-      tier {
-        id
-        name
-        threshold
-        multiplier
-        discountPercent
-        benefits
-        color
-      }
-      errors {
-        field
-        code
-        message
-      }
-    }
-  }
-`);
-
-const TierDeleteMutation = graphql(`
-  mutation ConsoleTierDelete($id: ID!) {
-    tierDelete(id: $id) {
-      deletedId
-      errors {
-        field
-        code
-        message
-      }
-    }
-  }
-`);
-
-const TierReorderMutation = graphql(`
-  mutation ConsoleTierReorder($shopId: ID!, $tiers: [TierPlacementInput!]!) {
-    tierReorder(shopId: $shopId, tiers: $tiers) {
+const TierLadderSaveMutation = graphql(`
+  mutation ConsoleTierLadderSave($shopId: ID!, $tiers: [TierLadderRungInput!]!) {
+    tierLadderSave(shopId: $shopId, tiers: $tiers) {
       tiers {
         id
         name
         position
         threshold
+        multiplier
+        discountPercent
+        benefits
+        color
+        nameTranslations {
+          language
+          text
+        }
       }
       errors {
         field
@@ -288,6 +244,21 @@ export function tierInputChanges(row: TierDraft, server?: ServerTier): Record<st
   return input;
 }
 
+/**
+ * The whole ladder as `tierLadderSave` takes it, lowest first: existing tiers by id with their
+ * threshold and changed fields, new tiers with all their fields. Tiers left out are deleted.
+ */
+export function ladderRungs(rows: TierDraft[], serverTiers: readonly ServerTier[]): TierLadderRungInput[] {
+  return rows.map((row) => {
+    const server = row.id ? serverTiers.find((s) => s.id === row.id) : undefined;
+    const changes = tierInputChanges(row, server);
+    return row.id ? { id: row.id, ...changes, threshold: String(row.threshold) } : { ...changes, threshold: String(row.threshold) };
+  });
+}
+
+/** Fields of a rung the editor shows under the row; errors on others are listed above the ladder. */
+const ROW_FIELDS = new Set(['name', 'threshold', 'multiplier', 'discountPercent', 'color', 'benefits', 'nameTranslations']);
+
 function placements(rows: TierDraft[]): TierPlacementInput[] {
   return rows.map((r) => (r.id ? { tierId: r.id, threshold: String(r.threshold) } : { name: r.name.trim(), threshold: String(r.threshold) }));
 }
@@ -308,10 +279,7 @@ function TiersEditor() {
   const shop = useConsoleShop();
   const client = useClient();
   const [{ data, fetching, error }, refetch] = useQuery({ query: TiersQuery, variables: { slug: shop.slug } });
-  const [, createTier] = useMutation(TierCreateMutation);
-  const [, updateTier] = useMutation(TierUpdateMutation);
-  const [, deleteTier] = useMutation(TierDeleteMutation);
-  const [, reorderTiers] = useMutation(TierReorderMutation);
+  const [, saveLadder] = useMutation(TierLadderSaveMutation);
 
   const program = data?.shop?.program;
   const serverTiers = useMemo(() => (program?.tiers ?? []) as ServerTier[], [program]);
@@ -425,82 +393,29 @@ function TiersEditor() {
     setPreview(result.data?.shop?.tierPreview ?? null);
   };
 
+  /** Saves the whole ladder in one `tierLadderSave`: all of it or, when refused, nothing. */
   const save = async () => {
     if (!check()) return;
     setBusy('save');
+    const rows = ladder.rows;
+    const result = await saveLadder({ shopId: shop.id, tiers: ladderRungs(rows, serverTiers) });
+    setBusy(null);
     const errors: Record<string, string> = {};
     const messages: string[] = [];
-    let working: Ladder = { rows: [...ladder.rows], deleted: [...ladder.deleted] };
-    let succeeded = false;
-    const fail = (rowKey: string | null, payloadErrors: readonly { field?: string | null; code: string; message: string }[], fallbackName: string) => {
-      for (const e of payloadErrors) {
-        const m = /^tiers\[(\d+)\]\.?(\w+)?/.exec(e.field ?? '');
-        if (m) {
-          const existing = working.rows.filter((r) => r.id);
-          const target = existing[Number(m[1])];
-          if (target) {
-            errors[`${target.key}.${m[2] ?? 'threshold'}`] = e.message;
-            continue;
-          }
-        }
-        if (rowKey && e.field) errors[`${rowKey}.${e.field}`] = e.message;
-        else messages.push(`${fallbackName}: ${e.message}`);
-      }
-    };
-    const gqlFail = (err: CombinedError, name: string) => {
-      messages.push(`${name}: ${mutationErrorMessage(err)}`);
-    };
-
-    try {
-      // 1. Deletions first: they free names and places for the rest.
-      for (const d of ladder.deleted) {
-        const r = await deleteTier({ id: d.id });
-        if (r.error) return gqlFail(r.error, d.name);
-        const p = r.data?.tierDelete;
-        if (p?.errors.length) return fail(null, p.errors, d.name);
-        working = { ...working, deleted: working.deleted.filter((x) => x.id !== d.id) };
-      }
-      // 2. Existing tiers' order and thresholds in one step, if they changed.
-      const existing = working.rows.filter((r) => r.id);
-      const remaining = serverTiers.filter((s) => existing.some((r) => r.id === s.id));
-      const reordered =
-        existing.map((r) => r.id).join() !== remaining.map((s) => s.id).join() ||
-        existing.some((r) => !sameNumber(r.threshold, remaining.find((s) => s.id === r.id)!.threshold));
-      if (reordered) {
-        const r = await reorderTiers({ shopId: shop.id, tiers: placements(existing) });
-        if (r.error) return gqlFail(r.error, t('tiers.ladder'));
-        const p = r.data?.tierReorder;
-        if (p?.errors.length) return fail(null, p.errors, t('tiers.ladder'));
-      }
-      // 3. New tiers take the place their threshold gives them.
-      for (const row of working.rows.filter((r) => !r.id)) {
-        const r = await createTier({ shopId: shop.id, input: { ...tierInputChanges(row), threshold: String(row.threshold) } });
-        if (r.error) return gqlFail(r.error, row.name);
-        const p = r.data?.tierCreate;
-        if (p?.errors.length || !p?.tier) return fail(row.key, p?.errors ?? [], row.name);
-        const id = p.tier.id;
-        working = { ...working, rows: working.rows.map((x) => (x.key === row.key ? { ...x, id } : x)) };
-      }
-      // 4. The other fields of existing tiers.
-      for (const row of existing) {
-        const server = serverTiers.find((s) => s.id === row.id);
-        const input = tierInputChanges(row, server);
-        if (Object.keys(input).length === 0) continue;
-        const r = await updateTier({ id: row.id!, input });
-        if (r.error) return gqlFail(r.error, row.name);
-        const p = r.data?.tierUpdate;
-        if (p?.errors.length) return fail(row.key, p.errors, row.name);
-      }
-      succeeded = true;
-      notifySuccess(t('tiers.saved'));
-    } finally {
-      setBusy(null);
-      setRowErrors(errors);
-      setGeneral(messages);
-      setDraft(succeeded ? null : working);
-      setPreview(null);
-      refetch({ requestPolicy: 'network-only' });
+    if (result.error) messages.push(mutationErrorMessage(result.error));
+    for (const e of result.data?.tierLadderSave.errors ?? []) {
+      const m = /^tiers\[(\d+)\]\.(\w+)$/.exec(e.field ?? '');
+      const row = m ? rows[Number(m[1])] : undefined;
+      if (row && ROW_FIELDS.has(m![2])) errors[`${row.key}.${m![2]}`] = e.message;
+      else messages.push(row ? `${row.name || t('tiers.newTier')}: ${e.message}` : e.message);
     }
+    setRowErrors(errors);
+    setGeneral(messages);
+    if (messages.length > 0 || Object.keys(errors).length > 0) return;
+    setDraft(null);
+    setPreview(null);
+    notifySuccess(t('tiers.saved'));
+    refetch({ requestPolicy: 'network-only' });
   };
 
   if (fetching && !data) return <PageLoader />;

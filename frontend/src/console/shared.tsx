@@ -136,8 +136,16 @@ export function splitPayloadErrors(
   return { fields, general };
 }
 
-/** A mutation payload with its coded errors. */
-type ErrorPayload = { errors: readonly PayloadError[] };
+/**
+ * A mutation payload with its coded errors: `errors`, or `loyaltyErrors` for the program, tier and
+ * earning-rule payloads (whose `errors` is deprecated).
+ */
+type ErrorPayload = { errors: readonly PayloadError[] } | { loyaltyErrors: readonly PayloadError[] };
+
+/** The coded errors of `payload`, wherever it keeps them. */
+function payloadErrors(payload: ErrorPayload): readonly PayloadError[] {
+  return 'loyaltyErrors' in payload ? payload.loyaltyErrors : payload.errors;
+}
 
 /**
  * The submit flow of the console's forms. `send` clears the form-level messages, runs the
@@ -160,8 +168,8 @@ export function usePayloadSubmit(form: { setErrors: (errors: Record<string, stri
       return null;
     }
     const payload = result.data ? pick(result.data) : undefined;
-    if (payload && payload.errors.length > 0) {
-      const split = splitPayloadErrors(payload.errors, fields);
+    if (payload && payloadErrors(payload).length > 0) {
+      const split = splitPayloadErrors(payloadErrors(payload), fields);
       form.setErrors(split.fields);
       setGeneral(split.general);
       return null;

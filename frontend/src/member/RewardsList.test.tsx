@@ -22,7 +22,7 @@ describe('RewardsList', () => {
   });
 
   it('redeems with an idempotency key and shows the code', async () => {
-    const { account: _tillAccount, ...redemption } = tillRedemptionFixture();
+    const { holder: _tillHolder, ...redemption } = tillRedemptionFixture();
     const { calls } = renderWithProviders(<RewardsList rewards={rewards} />, {
       mocks: {
         RewardRedeem: {

@@ -92,7 +92,7 @@ export function redemptionFixture(overrides: Partial<RedemptionFieldsFragment> =
 export function tillRedemptionFixture(overrides: Partial<TillRedemptionFieldsFragment> = {}): TillRedemptionFieldsFragment {
   return {
     ...redemptionFixture(),
-    account: { id: 'TWVtYmVyQWNjb3VudDox', member: { displayName: 'Ada' }, tier: silver },
+    holder: { displayName: 'Ada', tier: silver },
     ...overrides,
   };
 }
