@@ -1,7 +1,10 @@
 """The one GraphQL schema, merged from every app's ``api/`` package.
 
 Extensions: the strawberry-django query optimizer (joins and prefetches from the selection),
-depth / alias / token limits against abusive documents, and parser and validation caches.
+depth / alias / token limits against abusive documents, the operation cost budget (refused
+before validation), the introspection switch, error masking (``INTERNAL_ERROR`` with a request
+id; api_core.extensions), and parser and validation caches. ``PatronSchema`` logs expected
+refusals at INFO and only unexpected errors at ERROR with their traceback.
 """
 
 from __future__ import annotations
@@ -13,11 +16,20 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
+from api_core.extensions import (
+    ErrorMasking,
+    GuardedValidationCache,
+    IntrospectionSwitch,
+    PatronSchema,
+    QueryCostLimiter,
+)
+from api_core.input_guard import InputGuard
+from api_core.scalars import SCALAR_MAP
+from config.metrics import OperationMetrics
 from loyalty.api.rules import EarningRuleMutation
 from loyalty.api.schema import LoyaltyMutation, LoyaltyQuery, LoyaltySubscription
 from loyalty.api.tiers import TierMutation
@@ -28,7 +40,15 @@ from referrals.api.schema import ReferralsMutation, ReferralsQuery
 from rewards.api.schema import RewardsMutation
 
 
-@strawberry.type(description="Everything that can be read: the member view (viewer) and the public shops.")
+@strawberry.type(
+    description=(
+        "Everything that can be read: the member view (viewer) and the public shops. "
+        "Cost budget per operation: each selected field costs 1 for every row it can be resolved for "
+        "(a connection's edges count `first`, or 100; another list its `first`, or 10); an operation "
+        "over 2,000 (anonymous) or 20,000 (logged in), or a document writing more than 300 fields, is "
+        "refused with QUERY_TOO_COSTLY before it runs (docs/api.md, 'Cost budget')."
+    )
+)
 class Query(LoyaltyQuery, MarketplaceQuery, ReferralsQuery):
     """Root query, merged from the apps' query types."""
 
@@ -52,12 +72,17 @@ class Subscription(LoyaltySubscription):
     """Root subscription, merged from the apps' subscription types."""
 
 
-schema = strawberry.Schema(
+schema = PatronSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    config=StrawberryConfig(relay_max_results=settings.PATRON_GRAPHQL_MAX_PAGE_SIZE),
+    config=StrawberryConfig(relay_max_results=settings.PATRON_GRAPHQL_MAX_PAGE_SIZE, scalar_map=SCALAR_MAP),
     extensions=[
+        # First, so that its timing covers the others (config.metrics: latency by operation).
+        OperationMetrics,
+        # Next: its end of the operation runs after every other extension's, so it masks every
+        # unexpected error (INTERNAL_ERROR + request id) and codes the document's errors.
+        ErrorMasking,
         # Joins and prefetches only: column pruning ("only") would defer the fields that
         # computed fields such as tierProgress read, turning one query into one per row.
         lambda: DjangoOptimizerExtension(enable_only_optimization=False),
@@ -67,6 +92,12 @@ schema = strawberry.Schema(
         # The caches live at module level inside strawberry (keyed by size), so a fresh
         # extension per request still hits the shared cache.
         lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
+        # The cost budget is counted before validation (graphql-core's overlapping-fields rule is
+        # quadratic in the fields) and the cache does not validate a refused operation.
+        QueryCostLimiter,
+        IntrospectionSwitch,
+        lambda: GuardedValidationCache(maxsize=256),
+        # NUL characters and scalar-refused variables answer INVALID_INPUT before execution.
+        InputGuard,
     ],
 )

@@ -10,8 +10,14 @@ Variables (all optional; documented in README.md and docs/operations.md):
 
 ``DATABASE_URL``            e.g. ``postgres://postgres@127.0.0.1:5432/patron``
 ``REDIS_URL``               e.g. ``redis://127.0.0.1:6379/0`` (channel layer, broker, scheduler lock)
-``PATRON_SECRET_KEY``       Django's secret key (a development key is used when unset)
-``PATRON_DEBUG``            ``1`` to turn Django's debug mode on
+``PATRON_SECRET_KEY``       Django's secret key: required unless ``PATRON_DEBUG=1`` (the web server
+                            refuses to start without it; ``scripts/run`` makes one in ``var/``)
+``PATRON_DEBUG``            ``1`` to turn Django's debug mode on (and GraphiQL and introspection)
+``PATRON_GRAPHIQL``         ``1`` to serve GraphiQL at /graphql/ (default: ``PATRON_DEBUG``; scripts/run sets it)
+``PATRON_INTROSPECTION``    ``1`` to answer introspection (default: ``PATRON_DEBUG``; scripts/run sets it)
+``PATRON_HTTPS``            ``1`` behind HTTPS: secure cookies, HSTS (a year, subdomains, preload), SSL redirect
+``PATRON_PROXY_SSL_HEADER`` ``1`` when a TLS-terminating proxy sets ``X-Forwarded-Proto`` (trusted then)
+``PATRON_DB_STATEMENT_TIMEOUT_MS`` PostgreSQL ``statement_timeout`` in ms (default ``15000``; ``0`` = none)
 ``PATRON_ALLOWED_HOSTS``    comma-separated host names (default ``*`` when debugging, else localhost)
 ``PATRON_EMBEDDED_WORKER``  ``1``/``0``: start dramatiq worker threads inside the web process
                             (default: on when no ``REDIS_URL`` is set)
@@ -19,6 +25,9 @@ Variables (all optional; documented in README.md and docs/operations.md):
 ``PATRON_CHANNEL_PREFIX``   Redis key prefix of the channel layer
 ``PATRON_THROTTLE_PREFIX``  Redis key prefix of the rate-limit counters (``marketplace.throttle``)
 ``PATRON_LOG_LEVEL``        root log level (default ``INFO``)
+``PATRON_METRICS_TOKEN``    bearer token that GET /metrics requires (default: none required)
+``PATRON_DB_CONN_MAX_AGE``  seconds a PostgreSQL connection is kept for reuse (default ``0``: closed after
+                            each request; the worker sets ``60``); see docs/operations.md
 ``PATRON_SQLITE_PATH``      the SQLite file of the embedded default (default ``var/patron.sqlite3``;
                             relative paths are taken from the repository root)
 """
@@ -42,7 +51,11 @@ def _env_flag(name: str, default: bool) -> bool:
 
 
 DEBUG = _env_flag("PATRON_DEBUG", False)
-SECRET_KEY = os.environ.get("PATRON_SECRET_KEY", "patron-development-key-not-for-production-0123456789abcdef")
+# Outside debug mode there is no fallback: Django refuses an empty SECRET_KEY wherever it is used,
+# and config/asgi.py refuses to start the web server without one (scripts/run generates one once
+# into var/ for the embedded default; tests/conftest.py sets a test key).
+_DEVELOPMENT_SECRET_KEY = "patron-development-key-not-for-production-0123456789abcdef"
+SECRET_KEY = os.environ.get("PATRON_SECRET_KEY") or (_DEVELOPMENT_SECRET_KEY if DEBUG else "")
 ALLOWED_HOSTS = [
     h.strip()
     for h in os.environ.get("PATRON_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
@@ -73,6 +86,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every response (refusals and errors too) carries X-Request-ID, every log line the id.
+    "api_core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves the admin's (and later the dashboard's) static files from the one web process.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -103,7 +118,19 @@ TEMPLATES = [
 ]
 
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Persistent connections are off by default: under the ASGI server every request may run its
+    # database work in another thread, and a connection kept per thread (CONN_MAX_AGE > 0) is
+    # never reused or closed, so a burst of requests leaks connections up to the server's limit
+    # (Django advises against persistent connections under ASGI). The worker, whose threads are
+    # long-lived and few, keeps its connections (scripts/worker sets PATRON_DB_CONN_MAX_AGE=60).
+    # Production puts PgBouncer in front (docs/operations.md, "Database connections").
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL,
+            conn_max_age=int(os.environ.get("PATRON_DB_CONN_MAX_AGE") or 0),
+            conn_health_checks=True,
+        )
+    }
 else:
     # Its own file lets a second server (the dashboard's end-to-end tests) run beside a dev server.
     SQLITE_PATH = BASE_DIR / (os.environ.get("PATRON_SQLITE_PATH") or "var/patron.sqlite3")
@@ -124,6 +151,15 @@ else:
         }
     }
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("PATRON_TEST_DATABASE_NAME") or None}
+# A bound on every statement (docs/operations.md, "Production profile"): a runaway query is
+# cancelled by PostgreSQL ("canceling statement due to statement timeout"; the client sees
+# INTERNAL_ERROR) instead of holding a connection. Long migrations: run them with ``0``.
+PATRON_DB_STATEMENT_TIMEOUT_MS = int(os.environ.get("PATRON_DB_STATEMENT_TIMEOUT_MS") or 15000)
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and PATRON_DB_STATEMENT_TIMEOUT_MS > 0:
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _db_options["options"] = (
+        f"{_db_options.get('options', '')} -c statement_timeout={PATRON_DB_STATEMENT_TIMEOUT_MS}".strip()
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -145,6 +181,21 @@ STORAGES = {
 }
 
 SESSION_COOKIE_SAMESITE = "Lax"
+
+# --- Production profile (docs/operations.md): one switch for HTTPS ------------------------------
+PATRON_HTTPS = _env_flag("PATRON_HTTPS", False)
+SESSION_COOKIE_SECURE = PATRON_HTTPS
+CSRF_COOKIE_SECURE = PATRON_HTTPS
+SECURE_SSL_REDIRECT = PATRON_HTTPS
+# Probes of a load balancer or supervisor may speak plain HTTP on the private network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = 31_536_000 if PATRON_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PATRON_HTTPS
+SECURE_HSTS_PRELOAD = PATRON_HTTPS
+if _env_flag("PATRON_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# A failed CSRF check on /graphql/ answers GraphQL-shaped JSON (code CSRF_FAILED).
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"
 
 # --- Dashboard (the React app in frontend/, built into frontend/dist by scripts/_frontend.sh) ---
 # Whitenoise serves the build's files at the site root (index.html's /assets/... and the public
@@ -194,6 +245,10 @@ DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
 DRAMATIQ_CRONTAB = {"REDIS_URL": REDIS_URL or None}
 PATRON_EMBEDDED_WORKER = _env_flag("PATRON_EMBEDDED_WORKER", not SERVICES_MODE)
 
+# --- Operations (docs/operations.md, "Health and metrics") -------------------------------------
+#: When set, GET /metrics needs ``Authorization: Bearer <token>``.
+PATRON_METRICS_TOKEN = os.environ.get("PATRON_METRICS_TOKEN", "")
+
 # --- GraphQL ------------------------------------------------------------------------------------
 STRAWBERRY_DJANGO = {
     "FIELD_DESCRIPTION_FROM_HELP_TEXT": True,
@@ -205,12 +260,27 @@ PATRON_GRAPHQL_MAX_DEPTH = 12
 PATRON_GRAPHQL_MAX_ALIASES = 30
 PATRON_GRAPHQL_MAX_TOKENS = 4000
 PATRON_GRAPHQL_MAX_PAGE_SIZE = 100
+# Operation cost budgets (api_core.extensions.QueryCostLimiter; docs/api.md, "Cost budget"): each
+# selected field costs 1 per row it can be resolved for; a connection's edges count `first`
+# (or the page size), another list its `first` or PATRON_GRAPHQL_DEFAULT_LIST_SIZE.
+PATRON_GRAPHQL_MAX_COST_ANONYMOUS = 2000
+PATRON_GRAPHQL_MAX_COST = 20000
+PATRON_GRAPHQL_DEFAULT_LIST_SIZE = 10
+# Fields written in one document, whoever sends it (the dashboard's largest has under 170).
+PATRON_GRAPHQL_MAX_FIELDS = 300
+# Deepest JSON nesting of a request body / variables (config.views.PatronGraphQLView).
+PATRON_GRAPHQL_MAX_JSON_DEPTH = 32
+# Off in production unless asked for; on in debug mode and under scripts/run.
+PATRON_GRAPHIQL = _env_flag("PATRON_GRAPHIQL", DEBUG)
+PATRON_INTROSPECTION = _env_flag("PATRON_INTROSPECTION", DEBUG)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Every line carries the request id (``-`` outside an HTTP request): api_core.request_id.
+    "filters": {"request_id": {"()": "api_core.request_id.RequestIdLogFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("PATRON_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -1,6 +1,7 @@
 """Dramatiq actors of the loyalty app: thin interfaces that load ids and call one service.
 
-Every actor is safe to run twice; only transient database errors are retried.
+Every actor is safe to run twice; only transient database errors are retried, and order events
+that fail, a bounded number of times before they are parked.
 """
 
 from __future__ import annotations
@@ -15,15 +16,24 @@ from dramatiq_crontab import cron
 
 from loyalty.services.lifecycle import points_expire_due, points_release_due, tiers_requalify_due
 from loyalty.services.occasions import occasions_bonus_due
-from loyalty.services.orders import order_event_process
+from loyalty.services.orders import OrderEventApplyError, OrderEventBlocked, order_event_process
 from loyalty.services.tiers import tiers_reevaluate
 from marketplace.models import OrderEvent
+from marketplace.selectors import order_events_to_resend
+from marketplace.services.order_events import order_event_failure_record
 
 logger = logging.getLogger(__name__)
 
 #: An outbox row younger than this is presumed in flight; the sweep leaves it to its message.
 SWEEP_GRACE = dt.timedelta(seconds=60)
+#: Events re-sent per sweep at most, and per shop at most (so one shop's backlog cannot fill it).
 SWEEP_BATCH = 1000
+SWEEP_PER_SHOP = 50
+#: Failed processing attempts of one event before it is parked as FAILED (``failed_at``).
+MAX_ATTEMPTS = 5
+#: Dramatiq retries of one message whose event failed (backoff 1 s doubling to 60 s); the DB
+#: count (``MAX_ATTEMPTS``) parks the event first, this only bounds the message.
+MAX_MESSAGE_RETRIES = 10
 
 
 def transient(retries: int, exception: BaseException) -> bool:
@@ -31,18 +41,53 @@ def transient(retries: int, exception: BaseException) -> bool:
     return isinstance(exception, OperationalError | InterfaceError) and retries < 10
 
 
-@dramatiq.actor(queue_name="loyalty", retry_when=transient, max_backoff=60_000)
+def order_event_retry_when(retries: int, exception: BaseException) -> bool:
+    """Retry transient database errors (10 times), and failed events until parked (``MAX_MESSAGE_RETRIES``)."""
+    if transient(retries, exception):
+        return True
+    return isinstance(exception, OrderEventApplyError | OrderEventBlocked) and retries < MAX_MESSAGE_RETRIES
+
+
+@dramatiq.actor(queue_name="loyalty", retry_when=order_event_retry_when, min_backoff=1_000, max_backoff=60_000)
 def order_event_process_task(event_id: int) -> None:
-    """Apply outbox ``OrderEvent`` ``event_id`` to the ledger (see ``order_event_process``)."""
+    """Apply outbox ``OrderEvent`` ``event_id`` to the ledger (see ``order_event_process``).
+
+    A failure other than a transient database error counts one attempt against the event that
+    failed (this one, or an earlier event of the member pulled in ahead of it) with
+    ``order_event_failure_record``; the message is retried with backoff until that event is
+    parked after ``MAX_ATTEMPTS`` (issue 13: a poison event was retried for ever). When this
+    very event is parked the message ends; when an earlier one is, it is retried once more and
+    then goes ahead without it (``order_event_process`` skips parked events of other orders).
+    """
     try:
         order_event_process(event_id=event_id)
     except OrderEvent.DoesNotExist:
         logger.warning("order event %s does not exist; message dropped", event_id)
+    except (OrderEventApplyError, OrderEventBlocked) as exc:
+        culprit = exc.event_id if isinstance(exc, OrderEventApplyError) else event_id
+        parked = order_event_failure_record(event_id=culprit, error=str(exc), max_attempts=MAX_ATTEMPTS)
+        if parked:
+            logger.warning("order event %s parked as failed after %d attempts: %s", culprit, MAX_ATTEMPTS, exc)
+        else:
+            logger.info("order event %s failed, will retry: %s", culprit, exc)
+        if parked and culprit == event_id:
+            return
+        raise
 
 
 def order_event_enqueue(sender: object, event_id: int, **kwargs: object) -> None:
-    """Receiver of ``order_event_committed``: queue the worker for the committed event."""
-    order_event_process_task.send(event_id)
+    """Receiver of ``order_event_committed``: queue the worker for the committed event.
+
+    Runs after commit: the event is recorded whatever happens here. When the broker cannot be
+    reached (Redis down) the failure is logged and swallowed, so that the caller (e.g.
+    ``orderEventRecord``) still answers success; the outbox sweep sends the event later.
+    """
+    try:
+        order_event_process_task.send(event_id)
+    except Exception as exc:
+        logger.warning(
+            "order event %s recorded but not queued (%s); the outbox sweep will send it", event_id, type(exc).__name__
+        )
 
 
 def tier_ladder_reevaluate_enqueue(sender: object, program_id: int, reason: str, **kwargs: object) -> None:
@@ -53,15 +98,15 @@ def tier_ladder_reevaluate_enqueue(sender: object, program_id: int, reason: str,
 def outbox_sweep(*, now: dt.datetime | None = None) -> int:
     """Re-send unprocessed order events older than ``SWEEP_GRACE``; return how many were sent.
 
-    Repairs a crash between commit and send. Sending an event twice is harmless: processing is
-    idempotent.
+    Repairs a crash between commit and send. Parked (failed) events are skipped. Shops are
+    served round-robin: each shop's oldest pending event first, then each shop's second, and
+    so on, at most ``SWEEP_PER_SHOP`` per shop and ``SWEEP_BATCH`` in all, so one shop's
+    backlog (1,000 poison or pending events) cannot hide another shop's lost message (issue
+    13; the choice is ``marketplace.selectors.order_events_to_resend``, one query). Sending an
+    event twice is harmless: processing is idempotent.
     """
     cutoff = (now or timezone.now()) - SWEEP_GRACE
-    ids = list(
-        OrderEvent.objects.filter(processed_at__isnull=True, created_at__lte=cutoff)
-        .order_by("created_at", "pk")
-        .values_list("pk", flat=True)[:SWEEP_BATCH]
-    )
+    ids = order_events_to_resend(recorded_before=cutoff, per_shop=SWEEP_PER_SHOP, limit=SWEEP_BATCH)
     for event_id in ids:
         order_event_process_task.send(event_id)
     return len(ids)

@@ -47,7 +47,16 @@ class OrderEventInline(admin.TabularInline):
     model = OrderEvent
     extra = 0
     can_delete = False
-    readonly_fields = ["status", "previous_status", "occurred_at", "idempotency_key", "processed_at", "attempts"]
+    readonly_fields = [
+        "status",
+        "previous_status",
+        "occurred_at",
+        "idempotency_key",
+        "processed_at",
+        "attempts",
+        "failed_at",
+        "failure",
+    ]
     exclude = ["request_fingerprint", "recorded_by"]
 
 

@@ -43,6 +43,8 @@ class OrderErrorCode(enum.Enum):
     RETURN_LINE_DUPLICATE = "RETURN_LINE_DUPLICATE"
     RETURN_QUANTITY_EXCEEDED = "RETURN_QUANTITY_EXCEEDED"
     RETURN_LINES_INCOMPLETE = "RETURN_LINES_INCOMPLETE"
+    ORDER_EVENT_NOT_FOUND = "ORDER_EVENT_NOT_FOUND"
+    ORDER_EVENT_NOT_FAILED = "ORDER_EVENT_NOT_FAILED"
 
 
 class OrderError(DomainError):
@@ -56,6 +58,8 @@ class AuthErrorCode(enum.Enum):
     NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
     PERMISSION_DENIED = "PERMISSION_DENIED"
     RATE_LIMITED = "RATE_LIMITED"
+    #: A dependency (Redis: the rate-limit counters) is unreachable; nothing changed, try again.
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 
 class AuthError(DomainError):

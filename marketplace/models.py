@@ -244,7 +244,9 @@ class OrderEvent(models.Model):
 
     ``processed_at`` is set by the loyalty worker in the transaction that applies the event, so
     a crash between commit and message send is repaired by the periodic sweep (re-send every row
-    with ``processed_at`` null) without ever applying an event twice.
+    with ``processed_at`` null) without ever applying an event twice. An event whose processing
+    keeps failing is parked (``failed_at``, ``failure``) after ``attempts`` bounded tries
+    (``loyalty.tasks``); staff retry it after a fix (``order_event_retry``).
     """
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
@@ -263,11 +265,22 @@ class OrderEvent(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(
+        default=0, help_text="Processing attempts: the successful one and every failed one since the last retry."
+    )
+    failed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when the event was parked as FAILED; the sweep skips it."
+    )
+    failure = models.TextField(blank=True, default="", help_text="The last processing error (type and message).")
 
     class Meta:
         indexes = [
-            models.Index(fields=["created_at"], name="orderevent_unprocessed", condition=Q(processed_at__isnull=True))
+            models.Index(fields=["created_at"], name="orderevent_unprocessed", condition=Q(processed_at__isnull=True)),
+            models.Index(
+                fields=["failed_at"],
+                name="orderevent_failed",
+                condition=Q(processed_at__isnull=True, failed_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,17 +3,33 @@
 In the embedded default the counters live in process memory; with ``REDIS_URL`` they live in
 Redis, so every web process shares them. Keys carry ``PATRON_THROTTLE_PREFIX`` so that test
 runs and deployments sharing a Redis do not count each other's attempts.
+
+When Redis cannot be reached, ``throttle_hit`` raises ``ThrottleUnavailable`` (after at most
+``REDIS_TIMEOUT`` seconds) instead of the client's connection error: callers refuse the attempt
+with their ``SERVICE_UNAVAILABLE`` code (failing closed: an unthrottled login is a password
+guessing opportunity).
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import os
 
 from django.conf import settings
 from limits import parse
+from limits.errors import StorageError
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+
+logger = logging.getLogger(__name__)
+
+#: Seconds to wait for Redis (connect and each command) before calling it unavailable.
+REDIS_TIMEOUT = 2.0
+
+
+class ThrottleUnavailable(Exception):
+    """The rate-limit counters cannot be reached (Redis down): the attempt can be neither counted nor allowed."""
 
 
 @functools.cache
@@ -21,7 +37,13 @@ def _limiter() -> MovingWindowRateLimiter:
     """One limiter per process, on Redis when configured, else in memory."""
     prefix = os.environ.get("PATRON_THROTTLE_PREFIX", "patron-throttle")
     if settings.REDIS_URL:
-        storage = storage_from_string(settings.REDIS_URL, key_prefix=prefix)
+        storage = storage_from_string(
+            settings.REDIS_URL,
+            key_prefix=prefix,
+            wrap_exceptions=True,
+            socket_connect_timeout=REDIS_TIMEOUT,
+            socket_timeout=REDIS_TIMEOUT,
+        )
     else:
         storage = storage_from_string("memory://")
     return MovingWindowRateLimiter(storage)
@@ -30,9 +52,14 @@ def _limiter() -> MovingWindowRateLimiter:
 def throttle_hit(*, rate: str, scope: str, key: str) -> bool:
     """Count one attempt against ``rate`` (e.g. ``"30/minute"``) for ``scope``/``key``.
 
-    Returns ``False`` when the attempt is over the limit (it is then not counted).
+    Returns ``False`` when the attempt is over the limit (it is then not counted); raises
+    ``ThrottleUnavailable`` when the counters cannot be reached.
     """
-    return _limiter().hit(parse(rate), scope, key)
+    try:
+        return _limiter().hit(parse(rate), scope, key)
+    except StorageError as exc:
+        logger.warning("rate-limit storage unreachable (%s): refusing %s", type(exc.storage_error).__name__, scope)
+        raise ThrottleUnavailable(scope) from exc
 
 
 def throttle_reset() -> None:

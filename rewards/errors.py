@@ -26,6 +26,8 @@ class RewardErrorCode(enum.Enum):
     NOT_CANCELLABLE = "NOT_CANCELLABLE"
     RATE_LIMITED = "RATE_LIMITED"
     IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
+    #: A dependency (Redis: the till's rate-limit counters) is unreachable; nothing changed, try again.
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 
 class RewardError(DomainError):

@@ -9,8 +9,15 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection
 from pytest_django.fixtures import _set_suffix_to_test_databases
+
+#: The tests' secret key. Settings are loaded before this file (pytest-django), without a key
+#: outside debug mode; the tests set it here, and in the environment for the servers they start.
+TEST_SECRET_KEY = "patron-tests-only-secret-key-never-used-elsewhere-0123456789"
+os.environ.setdefault("PATRON_SECRET_KEY", TEST_SECRET_KEY)
+django_settings.SECRET_KEY = os.environ["PATRON_SECRET_KEY"]
 
 
 @pytest.fixture(scope="session")

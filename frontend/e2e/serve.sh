@@ -21,6 +21,8 @@ rm -rf "$data"
 mkdir -p "$data"
 export PATRON_SQLITE_PATH=$data/patron.sqlite3
 export PATRON_LOG_LEVEL=${PATRON_LOG_LEVEL:-WARNING}
+# The development secret key (var/secret_key) and GraphiQL, as under scripts/run.
+. scripts/_dev_env.sh
 .venv/bin/python manage.py migrate --noinput -v 0
 .venv/bin/python manage.py patron_demo >/dev/null
 .venv/bin/python manage.py demo_rewards >/dev/null

@@ -146,7 +146,7 @@ class PointsAdjustInput:
 
     account_id: strawberry.ID = strawberry.field(description="Global id of the member account.")
     points: int = strawberry.field(description="Points to add (> 0) or take (< 0), at most 10,000,000 either way.")
-    reason: str = strawberry.field(description="Why, 3-300 characters; shown on the member's history.")
+    reason: str = strawberry.field(description="Why, 3-281 characters; shown on the member's history.")
 
 
 @strawberry.type(description="Result of pointsAdjust.")

@@ -16,9 +16,12 @@ from loyalty.models import EntryKind, MemberAccount, PointsEntry, SourceType
 from loyalty.services.ledger import Movement, points_grant, points_spend
 from loyalty.services.periods import lot_expires_at
 from marketplace.permissions import Capability, has_capability
+from marketplace.validation import NUL, column_length, text_problem
 
 #: Largest single adjustment either way; anything bigger is a typo.
 MAX_ADJUSTMENT = 10_000_000
+#: What the ledger entry's reason starts with; the staff's reason fills the rest of the column.
+ADJUSTMENT_REASON_PREFIX = "Adjusted by staff: "
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,8 @@ def points_adjust(
     come from the lots that expire first and never exceed the available balance. The entry
     records the staff member and the reason. Codes: NOT_AUTHENTICATED, NOT_FOUND (also for an
     account the caller may not adjust), INVALID_POINTS (0 or beyond 10,000,000),
-    REASON_REQUIRED (3-300 characters), INSUFFICIENT_POINTS, INVALID_INPUT (key),
+    REASON_REQUIRED (3-281 characters: the entry adds "Adjusted by staff: "), INSUFFICIENT_POINTS,
+    INVALID_INPUT (the key; a NUL character in the reason),
     IDEMPOTENCY_CONFLICT (the key was used for another adjustment of the shop). Locks the
     account; one durable transaction; a live update after commit.
     """
@@ -61,13 +65,16 @@ def points_adjust(
     ):
         raise _refuse(LoyaltyErrorCode.NOT_FOUND, "No such member account.", "accountId")
     key = (idempotency_key or "").strip()
-    if not key or len(key) > 150:
+    if not key or len(key) > 150 or NUL in key:
         raise _refuse(
             LoyaltyErrorCode.INVALID_INPUT, "An idempotency key of 1 to 150 characters is required.", "idempotencyKey"
         )
     reason = (reason or "").strip()
-    if not 3 <= len(reason) <= 300:
-        raise _refuse(LoyaltyErrorCode.REASON_REQUIRED, "Give a reason of 3 to 300 characters.", "reason")
+    reason_limit = column_length(PointsEntry, "reason") - len(ADJUSTMENT_REASON_PREFIX)
+    if not 3 <= len(reason) <= reason_limit:
+        raise _refuse(LoyaltyErrorCode.REASON_REQUIRED, f"Give a reason of 3 to {reason_limit} characters.", "reason")
+    if (problem := text_problem(reason, model=PointsEntry, column="reason")) is not None:
+        raise _refuse(LoyaltyErrorCode.INVALID_INPUT, problem, "reason")
     if points == 0 or abs(points) > MAX_ADJUSTMENT:
         raise _refuse(LoyaltyErrorCode.INVALID_POINTS, f"Adjust by 1 to {MAX_ADJUSTMENT} points either way.", "points")
     entry_key = f"adjust:{account.program.shop_id}:{key}"
@@ -79,7 +86,7 @@ def points_adjust(
             locked = MemberAccount.objects.select_for_update(of=("self",)).get(pk=account_id)
             movement = Movement(
                 kind=EntryKind.ADJUST,
-                reason=f"Adjusted by staff: {reason}",
+                reason=f"{ADJUSTMENT_REASON_PREFIX}{reason}",
                 source_type=SourceType.STAFF,
                 source_id=str(user.pk),
                 idempotency_key=entry_key,

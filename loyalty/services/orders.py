@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from django.db import transaction
-from django.db.models import Subquery
+from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from loyalty.broadcasts import AccountUpdate, broadcast_on_commit
@@ -39,7 +39,10 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class OrderEventOutcome:
-    """What processing one order event did (``entry`` is ``None`` when no points moved)."""
+    """What processing one order event did (``entry`` is ``None`` when no points moved).
+
+    ``parked``: the event is parked as failed and was left alone (it waits for ``orderEventRetry``).
+    """
 
     event_id: int
     already_processed: bool
@@ -47,6 +50,7 @@ class OrderEventOutcome:
     entry_id: int | None = None
     points: int = 0
     tier_changed: bool = False
+    parked: bool = False
 
 
 #: Statuses whose event takes back everything still unreturned.
@@ -210,42 +214,108 @@ def _reverse(program: LoyaltyProgram, account: MemberAccount, order: Order, even
     )
 
 
+class OrderEventApplyError(Exception):
+    """Applying event ``event_id`` raised ``cause`` (not a transient database error).
+
+    Raised by :func:`order_event_process` so that the worker can count the failure against the
+    event that failed, which may be an earlier event of the member pulled in ahead of the one
+    the message named. The transaction was rolled back: nothing was applied.
+    """
+
+    def __init__(self, event_id: int, cause: BaseException) -> None:
+        super().__init__(f"order event {event_id}: {type(cause).__name__}: {cause}")
+        self.event_id = event_id
+        self.cause = cause
+
+
+class OrderEventBlocked(Exception):
+    """An earlier event of the same order is parked as failed: this one must wait for its retry."""
+
+
+def member_events_pending(event: OrderEvent) -> QuerySet[OrderEvent]:
+    """The member's unprocessed, unparked events up to ``event``, and ``event`` itself, by primary key.
+
+    The member is the order's customer in the order's shop (one account per customer and
+    shop's program). Lazy; the caller adds ``select_for_update``.
+    """
+    return OrderEvent.objects.filter(
+        Q(
+            order__shop_id=event.order.shop_id,
+            order__customer_id=event.order.customer_id,
+            pk__lt=event.pk,
+            processed_at__isnull=True,
+            failed_at__isnull=True,
+        )
+        | Q(pk=event.pk)
+    ).order_by("pk")
+
+
 def order_event_process(*, event_id: int, broadcast: bool = True) -> OrderEventOutcome:
-    """Apply one outbox ``OrderEvent`` to the loyalty ledger, exactly once and in order.
+    """Apply one outbox ``OrderEvent`` to the loyalty ledger, exactly once and in recorded order.
 
     Enrols the customer in the shop's program on their first order event; a DELIVERED event
     posts the pending earning (``order:<id>:earn``) and re-evaluates the tier; a
     PARTIALLY_RETURNED, RETURNED or REFUNDED event takes back the earning in proportion to the
-    goods returned so far (:func:`_reverse`). Other statuses only enrol. Events of one order
-    are applied in the order they were recorded: an earlier event still unprocessed (its
-    message late or lost) is applied first, so a return can never overtake its delivery.
-    Every applied event is marked processed in the same transaction.
+    goods returned so far (:func:`_reverse`). Other statuses only enrol. Every applied event is
+    marked processed in the same transaction.
 
-    Locks: the order's unprocessed events up to this one, in primary-key order, then the
-    account row (locked by ``account_get_or_enroll``). A duplicate message, a retry or a concurrent worker waits
-    on those locks and then finds the event processed. With ``broadcast`` an
-    ``AccountUpdate`` goes to the member's and the shop's channel groups after commit. Opens
-    its own durable transaction. Raises ``OrderEvent.DoesNotExist`` for an unknown id.
+    The determinism rule (docs/ledger.md, "Order of events"): a member's events (one customer
+    in one shop) are applied in recorded (primary-key) order. Every unprocessed, unparked
+    earlier event of the member (its message late, lost or queued behind this one) is pulled
+    in and applied first, in the same transaction, so the tier multiplier, the releases and
+    the reversals each event sees are those of the sequential replay, whatever the number of
+    workers and the order the messages arrive in. An earlier event of the same order that is
+    parked as failed blocks this one (:class:`OrderEventBlocked`): a return never overtakes
+    its delivery. Parked events of other orders are skipped (they apply when retried).
+
+    Locks: the member's pending events up to this one, in primary-key order (so two workers
+    of one member serialise, and a late one finds its event processed), then the account row
+    (``account_get_or_enroll``). An event parked as failed is left alone (``parked=True``).
+    With ``broadcast`` an ``AccountUpdate`` goes to the member's and the shop's channel groups
+    after commit. Opens its own durable transaction. Raises
+    ``OrderEvent.DoesNotExist`` for an unknown id, :class:`OrderEventBlocked`, and
+    :class:`OrderEventApplyError` (naming the event that failed) for any other error but a
+    transient database one (``OperationalError``, ``InterfaceError``), which propagates as is.
     """
     with transaction.atomic(durable=True):
+        target = OrderEvent.objects.select_related("order").filter(pk=event_id).first()
+        if target is None:
+            raise OrderEvent.DoesNotExist(f"order event {event_id} does not exist")
         events = list(
-            OrderEvent.objects.select_for_update(of=("self",))
+            member_events_pending(target)
+            .select_for_update(of=("self",))
             .select_related("order__shop__program__shop", "order__customer")
-            .filter(order_id=Subquery(OrderEvent.objects.filter(pk=event_id).values("order_id")), pk__lte=event_id)
-            .order_by("pk")
         )
         if not events or events[-1].pk != event_id:
             raise OrderEvent.DoesNotExist(f"order event {event_id} does not exist")
         if events[-1].processed_at is not None:
             return OrderEventOutcome(event_id=event_id, already_processed=True)
+        if events[-1].failed_at is not None:  # a stray message for a parked event: leave it parked
+            return OrderEventOutcome(event_id=event_id, already_processed=False, parked=True)
+        blocker = (
+            OrderEvent.objects.filter(
+                order_id=target.order_id, pk__lt=event_id, processed_at__isnull=True, failed_at__isnull=False
+            )
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if blocker is not None:
+            raise OrderEventBlocked(f"waits for failed event {blocker} of the same order")
         outcome = OrderEventOutcome(event_id=event_id, already_processed=False)
+        orders: dict[int, Order] = {}
         for event in events:
-            if event.processed_at is not None:
-                continue
-            order = events[-1].order  # one instance: the status history is applied to it in turn
-            program = getattr(order.shop, "program", None)
-            if program is not None and _program_takes(program, event, order):
-                outcome = _apply(event, order, program, broadcast)
+            # One instance per order: its status history is applied to it in turn.
+            order = orders.setdefault(event.order_id, event.order)
+            try:
+                program = getattr(order.shop, "program", None)
+                takes = program is not None and _program_takes(program, event, order)
+                applied = _apply(event, order, program, broadcast) if program is not None and takes else None
+            except (OperationalError, InterfaceError):
+                raise
+            except Exception as exc:
+                raise OrderEventApplyError(event.pk, exc) from exc
+            if applied is not None and event.pk == event_id:
+                outcome = applied
             OrderEvent.objects.filter(pk=event.pk).update(processed_at=timezone.now(), attempts=event.attempts + 1)
     return outcome
 

@@ -157,7 +157,7 @@ def _clean(data: TierData, program: LoyaltyProgram) -> _TierFields:
     clean: _TierFields = {}
     given = data.given()
     if "name" in given:
-        name = str(given["name"]).strip()
+        name = given["name"].strip() if isinstance(given["name"], str) else ""  # null is no name
         if not 1 <= len(name) <= 80:
             raise invalid("A tier name has 1 to 80 characters.", "name")
         clean["name"] = name
@@ -173,7 +173,10 @@ def _clean(data: TierData, program: LoyaltyProgram) -> _TierFields:
             given["discount_percent"], "discountPercent", Decimal(0), Decimal(100), "The discount"
         )
     if "benefits" in given:
-        benefits = [str(text).strip() for text in given["benefits"]]  # type: ignore[attr-defined]
+        given_benefits = given["benefits"]
+        if not isinstance(given_benefits, list | tuple) or not all(isinstance(text, str) for text in given_benefits):
+            raise invalid("Benefits are a list of texts (an empty list for none).", "benefits")
+        benefits = [text.strip() for text in given_benefits]
         if len(benefits) > MAX_BENEFITS or not all(1 <= len(text) <= 200 for text in benefits):
             raise invalid(f"Up to {MAX_BENEFITS} benefits of 1 to 200 characters each.", "benefits")
         clean["benefits"] = benefits
@@ -182,7 +185,14 @@ def _clean(data: TierData, program: LoyaltyProgram) -> _TierFields:
             raise invalid("A colour is #RRGGBB, for example #d4af37.", "color")
         clean["color"] = given["color"].lower()
     if "name_translations" in given:
-        translations = {str(k): str(v).strip() for k, v in given["name_translations"].items()}  # type: ignore[attr-defined]
+        given_translations = given["name_translations"]
+        if not isinstance(given_translations, dict) or not all(
+            isinstance(language, str) and isinstance(text, str) for language, text in given_translations.items()
+        ):
+            raise invalid(
+                "Translations are a list of languages and names (an empty list for none).", "nameTranslations"
+            )
+        translations = {language: text.strip() for language, text in given_translations.items()}
         if len(translations) > MAX_TRANSLATIONS or not all(
             _LANGUAGE.match(language) and 1 <= len(text) <= 80 for language, text in translations.items()
         ):

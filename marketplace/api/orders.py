@@ -1,5 +1,8 @@
 """``orderEventRecord``: shops' systems and staff report an order's status changes.
 
+``orderEventRetry``: staff re-queue an event parked as failed (``shop.failedOrderEvents``) after
+a fix; the service is ``marketplace.services.order_events.order_event_retry``.
+
 The resolver translates the input and calls ``marketplace.services.orders.order_event_record``;
 the capability check (``Capability.RECORD_ORDERS``: owner or manager, never a cashier) is the
 service's. Delivery then queues the points through the outbox (docs/architecture.md).
@@ -18,7 +21,8 @@ from api_core.context import current_user
 from api_core.errors import handle_domain_errors
 from api_core.ids import decode_global_id
 from marketplace.api.errors import OrderError
-from marketplace.api.types import Order, OrderStatus
+from marketplace.api.types import Order, OrderEvent, OrderStatus
+from marketplace.services.order_events import order_event_retry
 from marketplace.services.orders import (
     CustomerInput,
     OrderEventInput,
@@ -133,6 +137,19 @@ class OrderEventRecordPayload:
     )
 
 
+@strawberry.type(description="Result of orderEventRetry.")
+class OrderEventRetryPayload:
+    """The events queued again, or coded errors (and then nothing changed)."""
+
+    events: list[OrderEvent] = strawberry.field(
+        default_factory=list,
+        description="The event and the later parked events of its order, un-parked and queued again, oldest first.",
+    )
+    errors: list[OrderError] = strawberry.field(
+        default_factory=list, description="Why the retry was refused; empty on success."
+    )
+
+
 @strawberry.type
 class OrderMutation:
     """Order events from shops' systems and staff."""
@@ -156,3 +173,21 @@ class OrderMutation:
         """Translate the input and call ``order_event_record``."""
         result = order_event_record(data=input.to_domain(), idempotency_key=idempotency_key, actor=current_user(info))
         return OrderEventRecordPayload(order=cast(Order, result.order), replayed=result.replayed, errors=[])
+
+    @strawberry.mutation(
+        description=(
+            "Queue an order event parked as failed (shop.failedOrderEvents) again after a fix, with the later "
+            "parked events of its order (the shop's owner or manager, capability orders:write). Codes: "
+            "NOT_AUTHENTICATED, ORDER_EVENT_NOT_FOUND (also for callers without the capability), "
+            "ORDER_EVENT_NOT_FAILED."
+        )
+    )
+    @handle_domain_errors(OrderEventRetryPayload, OrderError)
+    def order_event_retry(
+        self,
+        info: Info,
+        event_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the failed OrderEvent.")],
+    ) -> OrderEventRetryPayload:
+        """Decode the id and call ``order_event_retry``."""
+        events = order_event_retry(event_id=decode_global_id(event_id, "OrderEvent") or 0, actor=current_user(info))
+        return OrderEventRetryPayload(events=cast(list[OrderEvent], events), errors=[])

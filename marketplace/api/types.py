@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, cast
 
 import strawberry
 import strawberry_django
 from strawberry import relay
+from strawberry_django.relay import DjangoListConnection
 
+from api_core.permissions import requires
 from marketplace import models as mp
+from marketplace.permissions import Capability
+from marketplace.selectors import order_events_failed
 
 #: The composite node types, resolved lazily from the composition root.
 NODES = "config.nodes"
@@ -30,7 +34,7 @@ strawberry.enum(OrderStatus, name="OrderStatus", description="Lifecycle status o
     mp.Shop, name="ShopMarketplacePart", description="Marketplace part of Shop (not in the schema)."
 )
 class ShopMarketplacePart(relay.Node):
-    """A shop's own public face: names, currency, time zone and return window."""
+    """A shop's own public face: names, currency, time zone and return window; its failed events for staff."""
 
     name: str = strawberry_django.field(description="Display name.")
     slug: str = strawberry_django.field(description="Unique URL-safe name; use it with `shop(slug:)`.")
@@ -38,6 +42,22 @@ class ShopMarketplacePart(relay.Node):
     timezone: str = strawberry_django.field(description="IANA time zone of the shop's days and rules.")
     return_window_days: int = strawberry_django.field(description="Days after delivery an order may be returned.")
     is_demo: bool = strawberry_django.field(description="True for demo data.")
+
+    @strawberry_django.connection(
+        DjangoListConnection["OrderEvent"],
+        description=(
+            "Order events parked as failed after their processing failed a bounded number of times, oldest "
+            "first; retry one with orderEventRetry after a fix (capability orders:write: owner or manager). "
+            "Errors: NOT_AUTHENTICATED, PERMISSION_DENIED."
+        ),
+        extensions=[
+            requires(Capability.RECORD_ORDERS, message="Only the shop's owner or manager can see its failed events.")
+        ],
+    )
+    def failed_order_events(self) -> list[mp.OrderEvent]:
+        """The shop's parked events (the capability is checked by the field's extension)."""
+        shop = cast(mp.Shop, self)
+        return order_events_failed(shop_id=shop.pk)  # type: ignore[return-value]
 
 
 @strawberry_django.type(mp.Customer, description="Who a member is: name and contact details.")
@@ -78,6 +98,22 @@ class Order(relay.Node):
     delivered_at: dt.datetime | None = strawberry_django.field(description="When it was delivered, if it was.")
     shop: SHOP = strawberry_django.field(description="The shop.")
     lines: list[OrderLine] = strawberry_django.field(description="The order's lines.")
+
+
+@strawberry_django.type(mp.OrderEvent, description="One recorded status change of an order (an outbox row).")
+class OrderEvent(relay.Node):
+    """An order event as the worker sees it: processed, pending, or parked as failed with its error."""
+
+    order: Order = strawberry_django.field(description="The order.")
+    status: OrderStatus = strawberry_django.field(description="Status the order moved to.")
+    occurred_at: dt.datetime = strawberry_django.field(description="When the change happened in the shop.")
+    recorded_at: dt.datetime = strawberry_django.field(field_name="created_at", description="When it was recorded.")
+    processed_at: dt.datetime | None = strawberry_django.field(description="When points were applied; null until then.")
+    attempts: int = strawberry_django.field(description="Processing attempts since it was recorded or last retried.")
+    failed_at: dt.datetime | None = strawberry_django.field(
+        description="When it was parked as failed (retries stopped); null unless parked."
+    )
+    failure: str = strawberry_django.field(description="The last processing error; empty when none.")
 
 
 @strawberry_django.type(mp.Category, description="A product category shared by the marketplace's shops.")

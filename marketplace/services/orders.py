@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import zoneinfo
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from marketplace.errors import OrderError, OrderErrorCode
@@ -32,12 +33,19 @@ from marketplace.models import (
 from marketplace.money import decimal_places
 from marketplace.permissions import Capability, has_capability
 from marketplace.signals import order_event_committed
+from marketplace.validation import NUL, text_problem
 
 #: Largest accepted unit price and order total, in the shop's currency. Anything above is a
 #: typo or an attack, not a sale; the column could hold more.
 MAX_AMOUNT = Decimal("10000000")
 MAX_QUANTITY = 100_000
 MAX_LINES = 500
+#: Earliest accepted ``occurredAt`` (UTC). Historical replays reach back to 1997 (CDNOW); the
+#: worker's window maths (calendar years and rolling 12 months in the shop's zone, pending and
+#: expiry periods) stays far inside Python's date range for any event from here to now.
+EARLIEST_OCCURRED_AT = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+#: How far in the future ``occurredAt`` may be (clock skew between the shop's system and ours).
+FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 
 #: Status an order may move to from each status. An order is created in any status but the
 #: return/refund ones; it may skip forward (an integration may only report delivery), be
@@ -157,6 +165,42 @@ def _money(value: Decimal, field_name: str) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-MONEY_PLACES))
 
 
+#: The customer's texts stored as given: (camelCase input name, ``Customer`` column).
+_CUSTOMER_TEXTS = (
+    ("externalId", "external_id"),
+    ("displayName", "display_name"),
+    ("email", "email"),
+    ("phone", "phone"),
+)
+
+
+def _validate_texts(data: OrderEventInput) -> None:
+    """Refuse (INVALID_INPUT, with the input's path) a text its column cannot hold or holding NUL.
+
+    Line descriptions and category slugs are cut to their columns when stored, as before; the
+    order id, the customer's fields and product ids are stored as given, so they are checked.
+    """
+    texts: list[tuple[str, str, type[models.Model], str]] = [
+        ("orderId", data.order_external_id, Order, "external_id"),
+        ("currency", data.currency, Order, "currency"),
+    ]
+    if data.customer is not None:
+        texts += [
+            (f"customer.{name}", getattr(data.customer, column), Customer, column) for name, column in _CUSTOMER_TEXTS
+        ]
+    for index, line in enumerate(data.lines):
+        if line.product_external_id:
+            texts.append((f"lines.{index}.productId", line.product_external_id, Product, "external_id"))
+        if line.category_slug and NUL in line.category_slug:
+            texts.append((f"lines.{index}.categorySlug", line.category_slug, Category, "slug"))
+        if NUL in line.description:
+            texts.append((f"lines.{index}.description", line.description, OrderLine, "description"))
+    for path, value, model, column in texts:
+        problem = text_problem(value or "", model=model, column=column)
+        if problem is not None:
+            raise OrderError(OrderErrorCode.INVALID_INPUT, problem, path)
+
+
 def _validate(data: OrderEventInput, shop: Shop) -> tuple[Decimal, Decimal, Decimal]:
     """Check the input against the shop; return (goods, shipping, points-paid amount). Writes nothing.
 
@@ -171,10 +215,8 @@ def _validate(data: OrderEventInput, shop: Shop) -> tuple[Decimal, Decimal, Deci
         raise OrderError(OrderErrorCode.INVALID_INPUT, f"Unknown status {data.status!r}.", "status")
     if not data.order_external_id or len(data.order_external_id) > 120:
         raise OrderError(OrderErrorCode.INVALID_INPUT, "An order id of 1 to 120 characters is required.", "orderId")
-    if data.occurred_at.tzinfo is None:
-        raise OrderError(OrderErrorCode.INVALID_INPUT, "occurredAt needs a time zone.", "occurredAt")
-    if data.occurred_at > timezone.now() + dt.timedelta(minutes=5):
-        raise OrderError(OrderErrorCode.INVALID_INPUT, "occurredAt is in the future.", "occurredAt")
+    _validate_occurred_at(data.occurred_at, shop)
+    _validate_texts(data)
     if len(data.lines) > MAX_LINES:
         raise OrderError(OrderErrorCode.TOO_MANY_LINES, f"At most {MAX_LINES} lines per order.", "lines")
     goods = Decimal("0")
@@ -194,6 +236,32 @@ def _validate(data: OrderEventInput, shop: Shop) -> tuple[Decimal, Decimal, Deci
         )
     _validate_returned_lines(data)
     return goods, shipping, points_paid
+
+
+def _validate_occurred_at(occurred_at: dt.datetime, shop: Shop) -> None:
+    """Refuse an ``occurredAt`` the worker could not process (``INVALID_INPUT`` on ``occurredAt``).
+
+    Aware, from ``EARLIEST_OCCURRED_AT`` (1970-01-01 UTC) to now + ``FUTURE_TOLERANCE``: the
+    worker reads the event's local date in the shop's zone for tier windows (a calendar year or
+    the 12 months before it), earning rules and pending/expiry periods, all of which stay inside
+    Python's date range within these bounds (issue 13: ``0001-01-01T00:00:00Z`` in
+    America/New_York was accepted, then raised ``OverflowError`` in the worker for ever).
+    Converted to UTC first (an overflow there is a refusal too), so the check cannot overflow.
+    ``shop`` is the event's shop (its zone is the one the worker uses).
+    """
+    if not isinstance(occurred_at, dt.datetime) or occurred_at.utcoffset() is None:
+        raise OrderError(OrderErrorCode.INVALID_INPUT, "occurredAt needs a time zone.", "occurredAt")
+    try:
+        utc = occurred_at.astimezone(dt.UTC)
+        utc.astimezone(zoneinfo.ZoneInfo(shop.timezone))
+    except (OverflowError, ValueError) as exc:
+        raise OrderError(OrderErrorCode.INVALID_INPUT, "occurredAt is out of range.", "occurredAt") from exc
+    if utc < EARLIEST_OCCURRED_AT:
+        raise OrderError(
+            OrderErrorCode.INVALID_INPUT, f"occurredAt must be {EARLIEST_OCCURRED_AT.date()} or later.", "occurredAt"
+        )
+    if utc > timezone.now() + FUTURE_TOLERANCE:
+        raise OrderError(OrderErrorCode.INVALID_INPUT, "occurredAt is in the future.", "occurredAt")
 
 
 def _validate_returned_lines(data: OrderEventInput) -> None:
@@ -299,7 +367,7 @@ def order_event_record(
     applied one after the other. Opens its own durable transaction: do not call it inside one.
     """
     key = (idempotency_key or "").strip()
-    if not key or len(key) > 200:
+    if not key or len(key) > 200 or NUL in key:
         raise OrderError(
             OrderErrorCode.INVALID_INPUT, "An idempotency key of 1 to 200 characters is required.", "idempotencyKey"
         )

@@ -95,7 +95,11 @@ class RewardInputType:
     points_cost: int = strawberry.field(description="Points it costs, 1 to 1,000,000,000.")
     description: str = strawberry.field(default="", description="Description.")
     translations: JSON = strawberry.field(
-        default_factory=dict, description='Per language: {"fa": {"name": "...", "description": "..."}}.'
+        default_factory=dict,
+        description=(
+            'Per language (up to 20): {"fa": {"name": "...", "description": "..."}}, texts of at most 200 '
+            "(name) and 2000 (description) characters; any other shape is INVALID_INPUT."
+        ),
     )
     value: Decimal | None = strawberry.field(
         default=None, description="Shop currency (fixed amount, > 0) or percent (percentage, 0-100]."

@@ -79,11 +79,23 @@ class Reward(relay.Node):
 
     @strawberry_django.field(description="Translations of name and description.", only=["translations"])
     def translations(self) -> list[RewardTranslation]:
-        """The stored translations as a list, by language."""
-        stored = cast(models.Reward, self).translations or {}
+        """The stored translations as a list, by language.
+
+        Rows stored before their shape was checked may hold anything: texts that are not strings
+        read as empty, languages whose entry is not a map are left out.
+        """
+        stored = cast(models.Reward, self).translations
+        if not isinstance(stored, dict):
+            return []
+
+        def text(texts: dict[str, object], key: str) -> str:
+            value = texts.get(key, "")
+            return value if isinstance(value, str) else ""
+
         return [
-            RewardTranslation(language=lang, name=texts.get("name", ""), description=texts.get("description", ""))
+            RewardTranslation(language=str(lang), name=text(texts, "name"), description=text(texts, "description"))
             for lang, texts in sorted(stored.items())
+            if isinstance(texts, dict)
         ]
 
     @strawberry_django.field(description="ISO 4217 currency of value (the shop's).", select_related=["program__shop"])

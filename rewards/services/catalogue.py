@@ -14,11 +14,16 @@ from django.db import transaction
 from loyalty.models import LoyaltyProgram, Tier
 from marketplace.money import decimal_places
 from marketplace.permissions import Capability, has_capability
+from marketplace.validation import NUL
 from rewards.errors import RewardError, RewardErrorCode
 from rewards.models import LimitPeriod, Reward, RewardKind, RewardStatus
 
 MAX_POINTS_COST = 1_000_000_000
 MAX_CODE_LIFETIME_DAYS = 3650
+#: Most languages a reward's translations may hold.
+MAX_TRANSLATIONS = 20
+#: Longest translated text per key (characters): a name as long as the name column, a description.
+TRANSLATION_LIMITS = {"name": 200, "description": 2000}
 
 
 @dataclass(frozen=True)
@@ -76,11 +81,17 @@ def _validate(data: RewardInput, program: LoyaltyProgram) -> None:
             URLValidator(schemes=["https", "http"])(data.image_url)
         except ValidationError as exc:
             raise _invalid("The image URL is not a valid http(s) URL.", "imageUrl") from exc
+    if not isinstance(data.translations, dict) or len(data.translations) > MAX_TRANSLATIONS:
+        raise _invalid(f"Translations map up to {MAX_TRANSLATIONS} language codes to texts.", "translations")
     for language, texts in data.translations.items():
-        if not (2 <= len(language) <= 8 and language.replace("-", "").isalnum()):
+        if not (isinstance(language, str) and 2 <= len(language) <= 8 and language.replace("-", "").isalnum()):
             raise _invalid(f"{language!r} is not a language code.", "translations")
         if not isinstance(texts, dict) or set(texts) - {"name", "description"}:
             raise _invalid("Translations hold only name and description.", "translations")
+        for key, text in texts.items():
+            limit = TRANSLATION_LIMITS[key]
+            if not isinstance(text, str) or len(text) > limit or NUL in text:
+                raise _invalid(f"A translated {key} is a text of at most {limit} characters.", "translations")
     if data.min_tier_id is not None and not Tier.objects.filter(pk=data.min_tier_id, program=program).exists():
         raise _invalid("The tier is not one of this program's tiers.", "minTierId")
 

@@ -24,7 +24,8 @@ from loyalty.models import EntryKind, MemberAccount, PointsEntry, SourceType
 from loyalty.services.ledger import Movement, points_redeem, points_refund
 from marketplace.permissions import Capability, has_capability
 from marketplace.selectors import customer_for_user
-from marketplace.throttle import throttle_hit
+from marketplace.throttle import ThrottleUnavailable, throttle_hit
+from marketplace.validation import column_length, text_problem
 from rewards.codes import code_check, code_generate
 from rewards.errors import RewardError, RewardErrorCode
 from rewards.models import Redemption, RedemptionStatus, Reward
@@ -82,11 +83,16 @@ def reward_redeem(*, user: User, reward_id: int, idempotency_key: str, now: dt.d
     if customer is None:
         raise RewardError(RewardErrorCode.PERMISSION_DENIED, "Only members can redeem rewards.")
     key = (idempotency_key or "").strip()
-    if not key or len(key) > 200:
-        raise RewardError(
-            RewardErrorCode.INVALID_INPUT, "An idempotency key of 1 to 200 characters is required.", "idempotencyKey"
-        )
     scoped_key = f"{customer.pk}:{key}"
+    # The ledger entry's key is "redeem:<customer>:<key>" in a 200-character column.
+    reserve = len(f"redeem:{customer.pk}:")
+    key_limit = column_length(PointsEntry, "idempotency_key") - reserve
+    if not key or text_problem(key, model=PointsEntry, column="idempotency_key", reserve=reserve):
+        raise RewardError(
+            RewardErrorCode.INVALID_INPUT,
+            f"An idempotency key of 1 to {key_limit} characters is required.",
+            "idempotencyKey",
+        )
     fingerprint = _fingerprint("redeem", customer.pk, reward_id)
     replay = _redeem_replay(scoped_key, fingerprint)
     if replay is not None:
@@ -202,10 +208,15 @@ def _till_lookup(*, user: User, shop_id: int, code: str) -> Redemption:
         raise RewardError(RewardErrorCode.NOT_AUTHENTICATED, "Log in first.")
     if not has_capability(user=user, shop_id=shop_id, capability=Capability.USE_TILL):
         raise RewardError(RewardErrorCode.PERMISSION_DENIED, "Only the shop's staff can handle its codes.", "shopId")
-    if not (
-        throttle_hit(rate=TILL_RATE_PER_STAFF, scope="till-staff", key=str(user.pk))
-        and throttle_hit(rate=TILL_RATE_PER_SHOP, scope="till-shop", key=str(shop_id))
-    ):
+    try:
+        allowed = throttle_hit(rate=TILL_RATE_PER_STAFF, scope="till-staff", key=str(user.pk)) and throttle_hit(
+            rate=TILL_RATE_PER_SHOP, scope="till-shop", key=str(shop_id)
+        )
+    except ThrottleUnavailable:
+        raise RewardError(
+            RewardErrorCode.SERVICE_UNAVAILABLE, "The till is unavailable for a moment; try again shortly."
+        ) from None
+    if not allowed:
         logger.warning("till rate limit hit: staff=%s shop=%s", user.pk, shop_id)
         raise RewardError(RewardErrorCode.RATE_LIMITED, "Too many attempts; wait a minute.", "code")
     canonical, problem = code_check(code or "")

@@ -34,13 +34,14 @@ from loyalty.services.adjustments import points_adjust
 from loyalty.services.tiers import account_get_or_enroll
 from marketplace.models import Customer, Order, OrderEvent, StaffRole
 from marketplace.permissions import CAPABILITY_ROLES, Capability
+from marketplace.services.orders import order_event_record
 from referrals.models import Referral, ReferralProgram
 from referrals.services import ReferralSettingsInput, referral_code_for, referral_settings_update
 from rewards.models import Redemption, Reward
 from rewards.services import reward_redeem
 from tests.api.graphql import gid, gql
 from tests.api.test_subscriptions import _connect, _session_cookie
-from tests.factories import PASSWORD, CustomerFactory, ShopFactory, shop_with_program, staff
+from tests.factories import PASSWORD, CustomerFactory, ShopFactory, order_input, shop_with_program, staff
 from tests.rewards.conftest import reward
 
 pytestmark = pytest.mark.django_db
@@ -122,6 +123,13 @@ MUTATIONS: dict[str, Operation] = {
         lambda ids: {"input": ids["order"]},
         "orderEventRecord",
         Capability.RECORD_ORDERS,
+    ),
+    "orderEventRetry": Operation(
+        "mutation($id: ID!) { orderEventRetry(eventId: $id) { events { failedAt } errors { code } } }",
+        lambda ids: {"id": ids["failed_event"]},
+        "orderEventRetry",
+        Capability.RECORD_ORDERS,
+        refused="ORDER_EVENT_NOT_FOUND",
     ),
     "memberProfileUpdate": Operation(
         'mutation { memberProfileUpdate(input: {consentEmail: true, birthDate: "1990-04-05"}) { errors { code } } }',
@@ -276,6 +284,12 @@ MUTATIONS: dict[str, Operation] = {
 
 #: Staff-only fields ("Type.field" -> entry); the root field of each document is ``shop``.
 FIELDS: dict[str, Operation] = {
+    "Shop.failedOrderEvents": Operation(
+        "query($slug: String!) { shop(slug: $slug) { failedOrderEvents(first: 5) { totalCount } } }",
+        _slug,
+        "shop",
+        Capability.RECORD_ORDERS,
+    ),
     "Shop.members": Operation(
         "query($slug: String!) { shop(slug: $slug) { members(first: 5) { totalCount } } }",
         _slug,
@@ -370,6 +384,17 @@ class World:
     ids: dict[str, Any]
 
 
+def _parked_event(shop) -> OrderEvent:
+    """A delivered order of another customer whose event the worker parked as failed (issue 13).
+
+    Not the member's: an order would make the member an existing customer (``referralApply``).
+    """
+    data = order_input(shop, "PARKED-1", customer=CustomerFactory(), amount="20.00")
+    event = order_event_record(data=data, idempotency_key="parked-1", actor=None, notify=False).event
+    OrderEvent.objects.filter(pk=event.pk).update(failed_at=timezone.now(), failure="RuntimeError: boom", attempts=5)
+    return event
+
+
 def _world() -> World:
     """A small shop: a member with 500 adjusted points and an issued code, a reward, an archived
     reward, an inactive earning rule, referrals on with another member's code, and a login per
@@ -420,6 +445,7 @@ def _world() -> World:
         "code": issued.code,
         "redemption": gid("Redemption", issued.pk),
         "referral_code": code.code,
+        "failed_event": gid("OrderEvent", _parked_event(shop).pk),
         # the issue's scenario: a DELIVERED order of 500.00 USD for the member
         "order": {
             "shopId": gid("Shop", shop.pk),

@@ -66,6 +66,7 @@ def test_missing_files_are_404_not_the_app(dist, url):
     assert Client().get(url).status_code == 404
 
 
+@override_settings(PATRON_GRAPHIQL=True)  # development behaviour (scripts/run turns GraphiQL on)
 def test_graphql_and_admin_keep_their_routes(dist):
     client = Client()
     # GraphQL still answers at /graphql/

@@ -14,6 +14,7 @@ from tqdm import tqdm
 from loyalty.importers import READERS, ImportFormatError, batch_read
 from loyalty.importers.base import ImportEvent
 from loyalty.importers.replay import ReplayError, batch_replay
+from marketplace.health import broker_check
 
 
 def _positive(value: str) -> int:
@@ -67,6 +68,13 @@ class Command(BaseCommand):
         for note in batch.notes:
             self.stderr.write(f"note: {note}")
         via_worker = bool(options["via_worker"])
+        if via_worker and (problem := broker_check()):
+            # Before writing anything: each event would be recorded but not queued (the outbox sweep
+            # would send them later), with a warning per event.
+            raise CommandError(
+                f"nothing imported: {problem} (start Redis, or import without --via-worker to apply the "
+                "events in this process)"
+            )
 
         def progress(events: list[ImportEvent]) -> Iterable[ImportEvent]:
             # To the real stderr (tqdm redraws with \r, which Django's OutputWrapper would break);

@@ -1,0 +1,48 @@
+"""The WebSocket consumer of GraphQL subscriptions: strawberry's, bound to the session it opened with.
+
+A socket is authenticated once, when it opens (``AuthMiddlewareStack``). So that logging out
+also ends the live updates, a logged-in socket joins the channel group of its session
+(``marketplace.services.auth.session_group``); ``session_logout`` sends ``session.ended`` there
+and every socket of that session closes with code 4401 (graphql-transport-ws' "Unauthorized").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry.channels import GraphQLWSConsumer
+
+from marketplace.services.auth import SESSION_ENDED, session_group
+
+#: Close code sent when the socket's session logged out.
+CLOSE_SESSION_ENDED = 4401
+
+
+class SessionBoundGraphQLWSConsumer(GraphQLWSConsumer):
+    """``GraphQLWSConsumer`` that closes when its session logs out (see the module docstring)."""
+
+    _session_group: str | None = None
+
+    async def connect(self) -> None:
+        """Join the session's group (logged-in sockets only), then start strawberry's handler."""
+        session = self.scope.get("session")
+        user = self.scope.get("user")
+        session_key = getattr(session, "session_key", None) if session is not None else None
+        if session_key and user is not None and user.is_authenticated and self.channel_layer is not None:
+            self._session_group = session_group(session_key)
+            await self.channel_layer.group_add(self._session_group, self.channel_name)
+        await super().connect()
+
+    async def dispatch(self, message: Any) -> None:
+        """Close on ``session.ended``; everything else goes to strawberry's dispatch."""
+        if message.get("type") == SESSION_ENDED:
+            await self.close(code=CLOSE_SESSION_ENDED)
+            return
+        await super().dispatch(message)
+
+    async def disconnect(self, code: int) -> None:
+        """Leave the session's group, then let strawberry end the operations."""
+        if self._session_group is not None and self.channel_layer is not None:
+            await self.channel_layer.group_discard(self._session_group, self.channel_name)
+            self._session_group = None
+        await super().disconnect(code)
