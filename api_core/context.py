@@ -16,8 +16,8 @@ from django.http import HttpRequest
 from strawberry.types import Info
 
 from api_core.errors import not_authenticated, permission_denied
-from marketplace.models import StaffMembership, StaffRole
-from marketplace.permissions import Capability, role_can
+from marketplace.models import ApiKey, StaffMembership, StaffRole
+from marketplace.permissions import Capability, api_key_of, key_can, role_can
 from marketplace.selectors import customer_for_user
 
 _CALLER_KEY = "_patron_caller"
@@ -62,10 +62,17 @@ class ViewerIdentity:
 class Caller:
     """The operation's user and their staff role in each shop they work for (``shop id -> role``)."""
 
-    def __init__(self, *, user: AbstractBaseUser | AnonymousUser, roles: dict[int, StaffRole]) -> None:
-        """``roles`` maps shop ids to the user's staff role there (empty for anonymous or members)."""
+    def __init__(
+        self, *, user: AbstractBaseUser | AnonymousUser, roles: dict[int, StaffRole], api_key: ApiKey | None = None
+    ) -> None:
+        """``roles`` maps shop ids to the user's staff role there (empty for anonymous or members).
+
+        ``api_key`` is the key the request authenticated with (its service user is ``user``); it
+        then decides instead of roles: its scopes, in its shop only.
+        """
         self.user = user
         self.roles = roles
+        self.api_key = api_key
 
     @cached_property
     def customer_id(self) -> int | None:
@@ -79,11 +86,16 @@ class Caller:
         return bool(self.user.is_authenticated)
 
     def can(self, capability: Capability, shop_id: int | None) -> bool:
-        """Whether the caller holds ``capability`` in shop ``shop_id`` (capability table; no query)."""
+        """Whether the caller holds ``capability`` in shop ``shop_id`` (capability table or key scopes; no query)."""
+        if self.api_key is not None:
+            return key_can(self.api_key, capability, shop_id)
         return shop_id is not None and role_can(self.roles.get(shop_id), capability)
 
     def shop_ids_with(self, capability: Capability) -> frozenset[int]:
         """The shops in which the caller holds ``capability``."""
+        if self.api_key is not None:
+            key = self.api_key
+            return frozenset({key.shop_id}) if key_can(key, capability, key.shop_id) else frozenset()
         return frozenset(shop_id for shop_id, role in self.roles.items() if role_can(role, capability))
 
 
@@ -95,12 +107,13 @@ def caller_of(info: Info) -> Caller:
     if caller is None:
         user = current_user(info)
         roles: dict[int, StaffRole] = {}
-        if user.is_authenticated:
+        api_key = api_key_of(user)
+        if user.is_authenticated and api_key is None:
             roles = {
                 shop_id: StaffRole(role)
                 for shop_id, role in StaffMembership.objects.filter(user_id=user.pk).values_list("shop_id", "role")
             }
-        caller = store[_CALLER_KEY] = Caller(user=user, roles=roles)
+        caller = store[_CALLER_KEY] = Caller(user=user, roles=roles, api_key=api_key)
     return caller
 
 

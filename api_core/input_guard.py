@@ -96,7 +96,8 @@ def cursor_is_valid(cursor: object) -> bool:
         prefix, offset = from_base64(cursor)
     except ValueError:
         return False
-    return prefix == CURSOR_PREFIX and offset.isascii() and offset.isdigit() and len(offset) <= 9
+    # Up to 19 digits: the event feed's cursors carry 64-bit positions (integrations.api.types).
+    return prefix == CURSOR_PREFIX and offset.isascii() and offset.isdigit() and len(offset) <= 19
 
 
 class _PagingArguments(Visitor):

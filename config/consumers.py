@@ -4,14 +4,25 @@ A socket is authenticated once, when it opens (``AuthMiddlewareStack``). So that
 also ends the live updates, a logged-in socket joins the channel group of its session
 (``marketplace.services.auth.session_group``); ``session_logout`` sends ``session.ended`` there
 and every socket of that session closes with code 4401 (graphql-transport-ws' "Unauthorized").
+
+A socket may instead authenticate with a bearer credential in its ``connection_init`` payload,
+``{"Authorization": "Bearer <API key or member token>"}`` (``config.auth``): the socket then runs
+as that key or member. Refused credentials close the socket with 4403 ("Forbidden"; the
+graphql-transport-ws protocol has no error message for ``connection_init``); an API key's
+connection counts against its rate limit.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from strawberry.channels import GraphQLWSConsumer
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UNSET, UnsetType
 
+from config.auth import bearer_authenticate, bearer_value, key_throttle
+from marketplace.errors import CredentialError
 from marketplace.services.auth import SESSION_ENDED, session_group
 
 #: Close code sent when the socket's session logged out.
@@ -32,6 +43,28 @@ class SessionBoundGraphQLWSConsumer(GraphQLWSConsumer):
             self._session_group = session_group(session_key)
             await self.channel_layer.group_add(self._session_group, self.channel_name)
         await super().connect()
+
+    async def on_ws_connect(self, context: Any) -> UnsetType | dict[str, object] | None:
+        """Authenticate ``connection_init``'s ``Authorization`` bearer credential, if any (see the module docstring)."""
+        params = context.get("connection_params") if isinstance(context, dict) else None
+        if not isinstance(params, dict):
+            return UNSET
+        header = params.get("Authorization", params.get("authorization"))
+        credential = bearer_value(header) if isinstance(header, str) else None
+        if credential is None:
+            return UNSET
+
+        def authenticate() -> Any:
+            principal = bearer_authenticate(credential)
+            if principal.api_key is not None and not key_throttle(principal.api_key).allowed:
+                raise ConnectionRejectionError({"code": "RATE_LIMITED"})
+            return principal.user
+
+        try:
+            self.scope["user"] = await sync_to_async(authenticate)()
+        except CredentialError as refusal:
+            raise ConnectionRejectionError({"code": refusal.code.value, "message": refusal.message}) from None
+        return UNSET
 
     async def dispatch(self, message: Any) -> None:
         """Close on ``session.ended``; everything else goes to strawberry's dispatch."""

@@ -10,7 +10,9 @@ What is exported (docs/operations.md, "Health and metrics", lists the alerts to 
   ``patron_ledger_entries_total`` (posting rate: ``rate()`` of it; the entries' id sequence, so
   a rolled-back posting counts too), ``patron_outbox_depth`` (order events not processed and not
   parked), ``patron_outbox_lag_seconds`` (age of the oldest of them), ``patron_outbox_failed``
-  (events parked as FAILED, when the model has ``failed_at``);
+  (events parked as FAILED, when the model has ``failed_at``), ``patron_events_unpublished`` (shop
+  events committed but not yet published to the feed and webhooks) and
+  ``patron_webhook_deliveries{status}`` (pending and failed deliveries);
 - read from the broker at scrape time: ``patron_queue_messages{queue}`` (ready and delayed
   messages) and ``patron_queue_dead_messages{queue}`` (dramatiq's dead-letter set);
 - the client library's process and Python collectors.
@@ -31,7 +33,7 @@ from typing import Any
 
 import dramatiq
 from django.conf import settings
-from django.db.models import Max, Min
+from django.db.models import Count, Max, Min
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, Histogram, generate_latest
@@ -119,6 +121,7 @@ class DatabaseAndQueueCollector(Collector):
     def collect(self) -> Iterator[Any]:
         """Yield the outbox, ledger and queue series that can be read now."""
         yield from self._database()
+        yield from self._integrations()
         yield from self._queues()
 
     def _database(self) -> Iterator[Any]:
@@ -152,6 +155,32 @@ class DatabaseAndQueueCollector(Collector):
         )
         if failed is not None:
             yield GaugeMetricFamily("patron_outbox_failed", "Order events parked as FAILED.", value=failed)
+
+    def _integrations(self) -> Iterator[Any]:
+        """Unpublished shop events and webhook deliveries not yet succeeded (docs/integrations.md)."""
+        from integrations.models import DeliveryStatus, WebhookDelivery
+        from marketplace.models import ShopEvent
+
+        try:
+            unpublished = ShopEvent.objects.filter(position__isnull=True).count()
+            by_status = dict(
+                WebhookDelivery.objects.exclude(status=DeliveryStatus.SUCCEEDED)
+                .values_list("status")
+                .annotate(n=Count("pk"))
+                .values_list("status", "n")
+            )
+        except Exception as exc:
+            logger.warning("metrics: integrations unreadable: %s", type(exc).__name__)
+            return
+        yield GaugeMetricFamily(
+            "patron_events_unpublished", "Shop events committed but not yet published.", value=unpublished
+        )
+        deliveries = GaugeMetricFamily(
+            "patron_webhook_deliveries", "Webhook deliveries not (yet) succeeded, by status.", labels=["status"]
+        )
+        for status in (DeliveryStatus.PENDING, DeliveryStatus.FAILED):
+            deliveries.add_metric([status.value], by_status.get(status.value, 0))
+        yield deliveries
 
     def _queues(self) -> Iterator[Any]:
         """Ready + delayed and dead messages of every dramatiq queue (Redis broker only)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import strawberry
 import strawberry_django
 
+from integrations.api.types import ShopIntegrationsPart
 from loyalty import models as loyalty_models
 from loyalty.api.schema import ViewerLoyaltyPart
 from loyalty.api.types import AccountLoyaltyPart, ShopActivityPart, ShopLoyaltyPart
@@ -22,7 +23,9 @@ from rewards.api.types import AccountRewardsPart, ShopRewardsPart, ViewerRewards
 
 
 @strawberry_django.type(mp.Shop, name="Shop", description="A shop of the marketplace with its loyalty program.")
-class Shop(ShopReferralsPart, ShopRewardsPart, ShopActivityPart, ShopLoyaltyPart, ShopMarketplacePart):
+class Shop(
+    ShopIntegrationsPart, ShopReferralsPart, ShopRewardsPart, ShopActivityPart, ShopLoyaltyPart, ShopMarketplacePart
+):
     """A shop: its public face, program and catalogue."""
 
 

@@ -30,6 +30,7 @@ from api_core.extensions import (
 from api_core.input_guard import InputGuard
 from api_core.scalars import SCALAR_MAP
 from config.metrics import OperationMetrics
+from integrations.api.schema import IntegrationsMutation
 from loyalty.api.rules import EarningRuleMutation
 from loyalty.api.schema import LoyaltyMutation, LoyaltyQuery, LoyaltySubscription
 from loyalty.api.tiers import TierMutation
@@ -63,6 +64,7 @@ class Mutation(
     EarningRuleMutation,
     RewardsMutation,
     ReferralsMutation,
+    IntegrationsMutation,
 ):
     """Root mutation, merged from the apps' mutation types."""
 

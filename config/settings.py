@@ -28,6 +28,14 @@ Variables (all optional; documented in README.md and docs/operations.md):
 ``PATRON_METRICS_TOKEN``    bearer token that GET /metrics requires (default: none required)
 ``PATRON_DB_CONN_MAX_AGE``  seconds a PostgreSQL connection is kept for reuse (default ``0``: closed after
                             each request; the worker sets ``60``); see docs/operations.md
+``PATRON_CORS_ALLOWED_ORIGINS`` comma-separated origins (``https://shop.example``) whose pages may call
+                            /graphql/ with a bearer credential (CORS) and open its WebSocket
+``PATRON_API_KEY_RATE_LIMIT`` requests per API key unless the key sets its own (default ``600/minute``)
+``PATRON_MEMBER_TOKEN_AUDIENCE`` the ``aud`` a storefront member token must carry (default ``patron``)
+``PATRON_MEMBER_TOKEN_MAX_LIFETIME`` longest accepted member-token life in seconds (default ``3600``)
+``PATRON_WEBHOOK_ALLOW_HTTP`` ``1`` to accept plain-http webhook URLs (default: on in the embedded default
+                            and in debug mode, off otherwise: endpoints must be https)
+``PATRON_WEBHOOK_TIMEOUT``  seconds one webhook delivery may take (default ``10``)
 ``PATRON_SQLITE_PATH``      the SQLite file of the embedded default (default ``var/patron.sqlite3``;
                             relative paths are taken from the repository root)
 """
@@ -75,6 +83,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "corsheaders",
     "django_filters",
     "strawberry_django",
     "django_dramatiq",
@@ -83,11 +92,14 @@ INSTALLED_APPS = [
     "loyalty",
     "rewards",
     "referrals",
+    "integrations",
 ]
 
 MIDDLEWARE = [
     # First: every response (refusals and errors too) carries X-Request-ID, every log line the id.
     "api_core.request_id.RequestIdMiddleware",
+    # Before anything that answers: storefront pages on other origins (PATRON_CORS_ALLOWED_ORIGINS).
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves the admin's (and later the dashboard's) static files from the one web process.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -95,6 +107,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After the session's user: an Authorization: Bearer API key or member token replaces it.
+    "config.auth.BearerAuthMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -273,6 +287,18 @@ PATRON_GRAPHQL_MAX_JSON_DEPTH = 32
 # Off in production unless asked for; on in debug mode and under scripts/run.
 PATRON_GRAPHIQL = _env_flag("PATRON_GRAPHIQL", DEBUG)
 PATRON_INTROSPECTION = _env_flag("PATRON_INTROSPECTION", DEBUG)
+
+# --- Integrations (docs/integrations.md) -------------------------------------------------------
+# Storefronts on other origins call /graphql/ with a member token (CORS, django-cors-headers):
+# only the listed origins, only /graphql/, never with cookies (bearer credentials need none).
+CORS_ALLOWED_ORIGINS = [o.strip() for o in os.environ.get("PATRON_CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()]
+CORS_URLS_REGEX = r"^/graphql/?$"
+CORS_ALLOW_CREDENTIALS = False
+PATRON_API_KEY_RATE_LIMIT = os.environ.get("PATRON_API_KEY_RATE_LIMIT", "600/minute")
+PATRON_MEMBER_TOKEN_AUDIENCE = os.environ.get("PATRON_MEMBER_TOKEN_AUDIENCE", "patron")
+PATRON_MEMBER_TOKEN_MAX_LIFETIME = int(os.environ.get("PATRON_MEMBER_TOKEN_MAX_LIFETIME", "3600"))
+PATRON_WEBHOOK_ALLOW_HTTP = _env_flag("PATRON_WEBHOOK_ALLOW_HTTP", DEBUG or not SERVICES_MODE)
+PATRON_WEBHOOK_TIMEOUT = float(os.environ.get("PATRON_WEBHOOK_TIMEOUT", "10"))
 
 LOGGING = {
     "version": 1,

@@ -78,3 +78,41 @@ class ProfileErrorCode(enum.Enum):
 
 class ProfileError(DomainError):
     """A refused profile change (``code`` from :class:`ProfileErrorCode`): nothing was written."""
+
+
+class ApiKeyErrorCode(enum.Enum):
+    """Why creating, rotating or revoking an API key was refused."""
+
+    NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
+    PERMISSION_DENIED = "PERMISSION_DENIED"
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_NAME = "INVALID_NAME"
+    SCOPES_REQUIRED = "SCOPES_REQUIRED"
+    INVALID_SCOPE = "INVALID_SCOPE"
+    INVALID_EXPIRY = "INVALID_EXPIRY"
+    INVALID_RATE_LIMIT = "INVALID_RATE_LIMIT"
+    ALREADY_REVOKED = "ALREADY_REVOKED"
+    INVALID_INPUT = "INVALID_INPUT"
+
+
+class ApiKeyError(DomainError):
+    """A refused API-key operation (``code`` from :class:`ApiKeyErrorCode`): nothing was written."""
+
+
+class CredentialErrorCode(enum.Enum):
+    """Why the credentials of a request (``Authorization: Bearer``) were refused (HTTP 401/429)."""
+
+    API_KEY_INVALID = "API_KEY_INVALID"
+    API_KEY_REVOKED = "API_KEY_REVOKED"
+    API_KEY_EXPIRED = "API_KEY_EXPIRED"
+    TOKEN_INVALID = "TOKEN_INVALID"
+    TOKEN_EXPIRED = "TOKEN_EXPIRED"
+    TOKEN_WRONG_AUDIENCE = "TOKEN_WRONG_AUDIENCE"
+    TOKEN_ISSUER_UNKNOWN = "TOKEN_ISSUER_UNKNOWN"
+    TOKEN_LIFETIME_TOO_LONG = "TOKEN_LIFETIME_TOO_LONG"
+    RATE_LIMITED = "RATE_LIMITED"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+
+
+class CredentialError(DomainError):
+    """Refused request credentials (``code`` from :class:`CredentialErrorCode`); the request did not run."""

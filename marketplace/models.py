@@ -285,3 +285,106 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} -> {self.status}"
+
+
+class ApiKey(models.Model):
+    """A shop's API key: a secret its own systems send as ``Authorization: Bearer <key>``.
+
+    The full key (``ptn_<prefix>_<secret>``) is shown once, at creation; only its SHA-256 is
+    kept, with the ``prefix`` visible for lookup and for people to tell keys apart (the pattern of
+    djangorestframework-api-key). A key acts only on ``shop`` and only within ``scopes`` (values
+    of the capability table, ``marketplace.permissions.Capability``). Each key has a service user
+    of its own (``user``, no password) so that audit trails (``OrderEvent.recorded_by``, a
+    redemption's ``used_by``) name the key that acted.
+    """
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100, help_text="What the key is for, e.g. 'Checkout server'.")
+    prefix = models.CharField(max_length=16, unique=True, help_text="The key's visible first part.")
+    hashed_key = models.CharField(max_length=64, help_text="SHA-256 (hex) of the whole key.")
+    scopes = models.JSONField(default=list, help_text="Capability values the key holds, e.g. ['orders:write'].")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_key", help_text="The key's service user."
+    )
+    rate_limit = models.CharField(
+        max_length=32, blank=True, help_text="Requests allowed, e.g. '600/minute'; blank: the server's default."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="After this the key is refused; null: never.")
+    last_used_at = models.DateTimeField(null=True, blank=True, help_text="Last request (to the minute).")
+    revoked_at = models.DateTimeField(null=True, blank=True, help_text="Set when revoked; the key is then refused.")
+    rotated_from = models.OneToOneField(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="rotated_to"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
+
+
+class MemberTokenIssuer(models.Model):
+    """A marketplace system (its storefront) allowed to vouch for its users with signed member tokens.
+
+    The issuer signs short-lived JWTs (HS256) with ``secret`` and names itself in the token's
+    ``kid`` header (``key_id``); ``marketplace.services.member_tokens`` verifies them. The secret
+    is stored as issued (HS256 needs it to verify); revoking refuses every token of the issuer.
+    """
+
+    name = models.CharField(max_length=100)
+    key_id = models.CharField(max_length=40, unique=True, help_text="The JWT 'kid' header naming this issuer.")
+    secret = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_id})"
+
+
+class EventType(models.TextChoices):
+    """What an integration can hear about (webhooks and the event feed); the value is the wire name."""
+
+    MEMBER_ENROLLED = "member.enrolled", "A customer joined the shop's program"
+    POINTS_EARNED = "points.earned", "Points earned (an order, a bonus)"
+    POINTS_RELEASED = "points.released", "Pending points became available"
+    POINTS_REVERSED = "points.reversed", "An earning was reversed (return, refund)"
+    POINTS_EXPIRED = "points.expired", "Points expired"
+    POINTS_ADJUSTED = "points.adjusted", "Staff adjusted points"
+    POINTS_REDEEMED = "points.redeemed", "Points spent on a reward"
+    POINTS_REFUNDED = "points.refunded", "Points given back (redemption cancelled or expired)"
+    TIER_CHANGED = "tier.changed", "A member moved to another tier"
+    REDEMPTION_ISSUED = "redemption.issued", "A reward code was issued"
+    REDEMPTION_CONSUMED = "redemption.consumed", "A reward code was used at the till"
+    REDEMPTION_CANCELLED = "redemption.cancelled", "A reward code was cancelled"
+    REDEMPTION_EXPIRED = "redemption.expired", "A reward code expired unused"
+    REFERRAL_COMPLETED = "referral.completed", "A referral completed (the friend's first order)"
+    WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint.disabled", "A webhook endpoint was disabled after failing"
+
+
+class ShopEvent(models.Model):
+    """Outbox row: something that happened in a shop, written in the transaction that did it.
+
+    ``uid`` is the stable id integrators see (the ``webhook-id`` header and the feed's node id).
+    ``position`` is null until the publisher (``integrations.services.publishing``) numbers
+    committed events in one serialised step; the feed reads by position, so a reader that
+    follows positions never skips an event committed late nor sees one twice.
+    """
+
+    uid = models.CharField(max_length=40, unique=True)
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=48, choices=EventType.choices)
+    data = models.JSONField(help_text="The event's body (documented per type in docs/integrations.md).")
+    occurred_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    position = models.BigIntegerField(null=True, blank=True, unique=True, help_text="Feed order; null: unpublished.")
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["shop", "position"], name="shopevent_feed"),
+            models.Index(fields=["id"], name="shopevent_unpublished", condition=Q(position__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.uid}"

@@ -23,9 +23,15 @@ read members (list, detail,   yes      yes
 occasions, referrals)
 read activity (ledger feed)   yes      yes
 read analytics                yes      yes
+read the event feed           yes      yes
+manage webhooks               yes
 manage staff                  yes
 manage API keys               yes
 ============================  =======  =======  =======
+
+An API key (``marketplace.models.ApiKey``) holds capabilities by name instead of by role: its
+``scopes`` are capability values, any but ``apikeys:manage`` and ``staff:manage``
+(``KEY_SCOPES``: a key never mints keys or staff), and only in its own shop.
 
 A cashier uses the till and reads what the till needs; recording orders mints points, so a
 cashier never records them (issue 12).
@@ -39,7 +45,7 @@ from collections.abc import Mapping
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
-from marketplace.models import StaffMembership, StaffRole
+from marketplace.models import ApiKey, StaffMembership, StaffRole
 
 
 class Capability(enum.Enum):
@@ -53,6 +59,8 @@ class Capability(enum.Enum):
     READ_MEMBERS = "members:read"
     READ_ACTIVITY = "activity:read"
     READ_ANALYTICS = "analytics:read"
+    READ_EVENTS = "events:read"
+    MANAGE_WEBHOOKS = "webhooks:manage"
     MANAGE_STAFF = "staff:manage"
     MANAGE_API_KEYS = "apikeys:manage"
 
@@ -69,9 +77,30 @@ CAPABILITY_ROLES: Mapping[Capability, frozenset[StaffRole]] = {
     Capability.READ_MEMBERS: frozenset({_OWNER, _MANAGER}),
     Capability.READ_ACTIVITY: frozenset({_OWNER, _MANAGER}),
     Capability.READ_ANALYTICS: frozenset({_OWNER, _MANAGER}),
+    Capability.READ_EVENTS: frozenset({_OWNER, _MANAGER}),
+    Capability.MANAGE_WEBHOOKS: frozenset({_OWNER}),
     Capability.MANAGE_STAFF: frozenset({_OWNER}),
     Capability.MANAGE_API_KEYS: frozenset({_OWNER}),
 }
+
+
+#: The capabilities an API key may be given (its scopes): all but minting keys and staff.
+KEY_SCOPES: frozenset[Capability] = frozenset(Capability) - {Capability.MANAGE_API_KEYS, Capability.MANAGE_STAFF}
+
+#: Attribute that ``marketplace.services.api_keys.api_key_authenticate`` sets on the key's
+#: service user for the request, so that permission checks read the key's scopes with no query.
+API_KEY_ATTR = "patron_api_key"
+
+
+def api_key_of(user: object) -> ApiKey | None:
+    """The API key a request authenticated with, when ``user`` is that key's service user; else ``None``."""
+    key = getattr(user, API_KEY_ATTR, None)
+    return key if isinstance(key, ApiKey) else None
+
+
+def key_can(key: ApiKey, capability: Capability, shop_id: int | None) -> bool:
+    """Whether API ``key`` holds ``capability`` in shop ``shop_id``: its own shop and its scopes only; no query."""
+    return shop_id is not None and key.shop_id == shop_id and capability.value in key.scopes
 
 
 def roles_with(capability: Capability) -> frozenset[StaffRole]:
@@ -94,10 +123,14 @@ def capabilities_of(role: StaffRole | str | None) -> frozenset[Capability]:
 def has_capability(*, user: AbstractBaseUser | AnonymousUser | None, shop_id: int, capability: Capability) -> bool:
     """Whether ``user`` holds ``capability`` in shop ``shop_id`` through their staff role (one query).
 
-    Anonymous users and users who are not the shop's staff hold nothing.
+    Anonymous users and users who are not the shop's staff hold nothing. An API key's service
+    user (authenticated with the key) holds the key's scopes in the key's shop, with no query.
     """
     if user is None or not user.is_authenticated:
         return False
+    key = api_key_of(user)
+    if key is not None:
+        return key_can(key, capability, shop_id)
     return StaffMembership.objects.filter(
         user_id=user.pk, shop_id=shop_id, role__in=[role.value for role in roles_with(capability)]
     ).exists()

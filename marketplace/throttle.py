@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import os
+import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from limits import parse
@@ -60,6 +63,39 @@ def throttle_hit(*, rate: str, scope: str, key: str) -> bool:
     except StorageError as exc:
         logger.warning("rate-limit storage unreachable (%s): refusing %s", type(exc.storage_error).__name__, scope)
         raise ThrottleUnavailable(scope) from exc
+
+
+@dataclass(frozen=True)
+class ThrottleWindow:
+    """One counted attempt: whether it was allowed, and the window's state after it.
+
+    ``limit`` is the number allowed per window, ``remaining`` how many are left, ``reset_after``
+    the seconds until the window frees capacity again (at least 1): the values of the
+    ``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset`` response headers.
+    """
+
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_after: int
+
+
+def throttle_window(*, rate: str, scope: str, key: str) -> ThrottleWindow:
+    """Count one attempt like :func:`throttle_hit` and report the window (for rate-limit headers).
+
+    Raises ``ThrottleUnavailable`` when the counters cannot be reached.
+    """
+    item = parse(rate)
+    try:
+        allowed = _limiter().hit(item, scope, key)
+        stats = _limiter().get_window_stats(item, scope, key)
+    except StorageError as exc:
+        logger.warning("rate-limit storage unreachable (%s): refusing %s", type(exc.storage_error).__name__, scope)
+        raise ThrottleUnavailable(scope) from exc
+    reset_after = max(1, math.ceil(stats.reset_time - time.time()))
+    return ThrottleWindow(
+        allowed=allowed, limit=item.amount, remaining=max(0, stats.remaining), reset_after=reset_after
+    )
 
 
 def throttle_reset() -> None:

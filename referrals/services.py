@@ -24,10 +24,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from loyalty.broadcasts import AccountUpdate, broadcast_on_commit
+from loyalty.events import member_ref
 from loyalty.models import EntryKind, LoyaltyProgram, MemberAccount, PointsEntry, PointsLot, SourceType
 from loyalty.services.ledger import Movement, account_lock, entry_existing, points_grant, points_take_back
 from loyalty.services.periods import lot_expires_at
-from marketplace.models import Customer, Order, OrderStatus
+from marketplace.events import node_id, shop_event_record
+from marketplace.models import Customer, EventType, Order, OrderStatus
 from marketplace.permissions import Capability, has_capability
 from referrals.errors import ReferralError, ReferralErrorCode
 from referrals.models import Referral, ReferralCode, ReferralProgram, ReferralStatus
@@ -383,6 +385,23 @@ def referral_complete_for_order(
         referee_points=referee_entry.points if referee_entry else 0,
     )
     referral.refresh_from_db()
+    _, referrer_ref = member_ref(referrer)
+    _, referee_ref = member_ref(referee)
+    shop_event_record(
+        shop_id=order.shop_id,
+        type=EventType.REFERRAL_COMPLETED,
+        occurred_at=at,
+        data={
+            "referralId": node_id("Referral", referral.pk),
+            "code": referral.code.code,
+            "referrer": referrer_ref,
+            "referee": referee_ref,
+            "orderId": node_id("Order", order.pk),
+            "orderExternalId": order.external_id,
+            "referrerPoints": referral.referrer_points,
+            "refereePoints": referral.referee_points,
+        },
+    )
     if broadcast:
         _broadcast(referrer, order.shop_id, referrer_entry)
         _broadcast(referee, order.shop_id, referee_entry)

@@ -72,3 +72,19 @@ def _fast_password_hashing():
 
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         yield
+
+
+@pytest.fixture
+def worker():
+    """A dramatiq worker with two threads on the configured broker, in this process; stopped after the test.
+
+    Yields the broker, so a test can ``join`` a queue. Needs ``django_db(transaction=True)``: the
+    worker's threads see only committed rows.
+    """
+    import dramatiq
+
+    broker = dramatiq.get_broker()
+    running = dramatiq.Worker(broker, worker_threads=2, worker_timeout=100)
+    running.start()
+    yield broker
+    running.stop()

@@ -35,3 +35,14 @@ def test_every_type_field_and_argument_has_a_description():
                     if not arg.description:
                         missing.append(f"{name}.{field_name}({arg_name})")
     assert missing == []
+
+
+def test_introspection_answers_without_errors():
+    """GraphiQL introspects on load: every default value must print (a JSON object default did not)."""
+    from graphql import get_introspection_query, graphql_sync
+
+    from config.schema import schema
+
+    result = graphql_sync(schema._schema, get_introspection_query())
+    assert result.errors is None
+    assert result.data["__schema"]["queryType"]["name"] == "Query"

@@ -27,6 +27,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 
 from loyalty.errors import LoyaltyError, LoyaltyErrorCode
+from loyalty.events import entry_event_record
 from loyalty.models import EntryKind, MemberAccount, PointsEntry, PointsLot, PointsLotConsumption, SourceType
 
 #: Kinds whose points count towards ``lifetime_points`` (earnings net of their reversals).
@@ -134,6 +135,7 @@ def _append(account: MemberAccount, movement: Movement) -> PointsEntry:
     account.points_expired += expired_delta
     account.qualifying_value += movement.qualifying_delta
     account.last_activity_at = movement.at
+    entry_event_record(account, entry)
     return entry
 
 

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Count, F, Max, Q, Sum
 
 from loyalty.broadcasts import AccountUpdate, broadcast_on_commit, broadcast_tier_change_on_commit
+from loyalty.events import tier_changed_event_record
 from loyalty.models import (
     EntryKind,
     LoyaltyProgram,
@@ -351,7 +352,7 @@ def _requalify_account(
     if decision is None or dry_run:
         return old, decision
     if decision.reason is not None:
-        TierChange.objects.create(
+        change = TierChange.objects.create(
             account=account,
             from_tier=old,
             to_tier=decision.tier,
@@ -359,6 +360,8 @@ def _requalify_account(
             reason=decision.reason,
             created_at=decision.window.effective,
         )
+        if change.from_tier_id != change.to_tier_id:
+            tier_changed_event_record(account, change)
     MemberAccount.objects.filter(pk=account.pk).update(
         tier=decision.tier, requalified_through=decision.window.end, qualifying_value=decision.current_value
     )

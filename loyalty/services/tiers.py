@@ -17,6 +17,7 @@ from django.db.models import Case, IntegerField, Q, Sum, Value, When
 from django.utils import timezone
 
 from loyalty.broadcasts import broadcast_tier_change_on_commit
+from loyalty.events import enrolled_event_record, tier_changed_event_record
 from loyalty.models import LoyaltyProgram, MemberAccount, PointsEntry, Tier, TierChange, TierWindow
 from loyalty.services.periods import calendar_year_bounds, years_after
 from marketplace.models import Customer
@@ -82,6 +83,7 @@ def account_get_or_enroll(
     try:
         with transaction.atomic():
             account = MemberAccount.objects.create(customer=customer, program=program, tier=entry_tier, enrolled_at=at)
+            enrolled_event_record(account)
             if entry_tier is not None:
                 TierChange.objects.create(
                     account=account,
@@ -146,6 +148,7 @@ def tier_evaluate(*, account: MemberAccount, at: dt.datetime, reason: str, retur
             reason=reason,
             created_at=at,
         )
+        tier_changed_event_record(account, change)
         account.tier = target
     # The ledger posting already moved the cached value by the entry's delta; write only what
     # differs (a tier change, or a windowed value that dropped old entries).
@@ -212,7 +215,7 @@ def tiers_reevaluate(*, program_id: int, reason: str, now: dt.datetime | None = 
             old = account.tier
             if old is None or old.archived_at is not None:
                 target = tier_for_value(tiers, account.qualifying_value) or tiers[0]
-                TierChange.objects.create(
+                moved_change = TierChange.objects.create(
                     account=account,
                     from_tier=old,
                     to_tier=target,
@@ -220,6 +223,7 @@ def tiers_reevaluate(*, program_id: int, reason: str, now: dt.datetime | None = 
                     reason=reason if old is None else f"Tier {old.name} was removed from the program",
                     created_at=now,
                 )
+                tier_changed_event_record(account, moved_change)
                 MemberAccount.objects.filter(pk=account.pk).update(tier=target)
                 account.tier = target
                 change = True

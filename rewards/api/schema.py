@@ -94,11 +94,13 @@ class RewardInputType:
     kind: RewardKind = strawberry.field(description="What it gives.")
     points_cost: int = strawberry.field(description="Points it costs, 1 to 1,000,000,000.")
     description: str = strawberry.field(default="", description="Description.")
-    translations: JSON = strawberry.field(
-        default_factory=dict,
+    # Nullable with a null default rather than ``JSON! = {}``: graphql-core cannot print a JSON
+    # object default in introspection (every GraphiQL load logged a TypeError). Null means none.
+    translations: JSON | None = strawberry.field(
+        default=None,
         description=(
             'Per language (up to 20): {"fa": {"name": "...", "description": "..."}}, texts of at most 200 '
-            "(name) and 2000 (description) characters; any other shape is INVALID_INPUT."
+            "(name) and 2000 (description) characters; null: none; any other shape is INVALID_INPUT."
         ),
     )
     value: Decimal | None = strawberry.field(
@@ -123,7 +125,13 @@ class RewardInputType:
             kind=self.kind.value,
             points_cost=self.points_cost,
             description=self.description,
-            translations=self.translations if isinstance(self.translations, dict) else {"?": {}},
+            translations=(
+                {}
+                if self.translations is None
+                else self.translations
+                if isinstance(self.translations, dict)
+                else {"?": {}}
+            ),
             value=self.value,
             min_tier_id=(min_tier or 0) if self.min_tier_id else None,
             stock=self.stock,

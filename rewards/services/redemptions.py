@@ -22,12 +22,14 @@ from loyalty.broadcasts import AccountUpdate, broadcast_on_commit
 from loyalty.errors import LoyaltyError
 from loyalty.models import EntryKind, MemberAccount, PointsEntry, SourceType
 from loyalty.services.ledger import Movement, points_redeem, points_refund
+from marketplace.models import EventType
 from marketplace.permissions import Capability, has_capability
 from marketplace.selectors import customer_for_user
 from marketplace.throttle import ThrottleUnavailable, throttle_hit
 from marketplace.validation import column_length, text_problem
 from rewards.codes import code_check, code_generate
 from rewards.errors import RewardError, RewardErrorCode
+from rewards.events import redemption_event_record
 from rewards.models import Redemption, RedemptionStatus, Reward
 from rewards.selectors import reward_unavailable, taken_in_period
 
@@ -154,6 +156,7 @@ def _redeem(customer_id: int, reward_id: int, scoped_key: str, fingerprint: str,
         except LoyaltyError as error:
             raise RewardError(RewardErrorCode.INSUFFICIENT_POINTS, error.message, "rewardId") from error
         redemption = _issue(reward, account, entry, scoped_key, fingerprint, now)
+        redemption_event_record(redemption, EventType.REDEMPTION_ISSUED, at=now)
         broadcast_on_commit(_update(redemption, "redemption_issued", entry.points, f"Redeemed: {reward.name}", entry))
     return RedeemResult(redemption=redemption, replayed=False)
 
@@ -278,6 +281,7 @@ def redemption_consume(
             status=RedemptionStatus.USED, used_at=now, used_by=user, order_external_id=(order_external_id or "")[:120]
         )
         redemption.refresh_from_db()
+        redemption_event_record(redemption, EventType.REDEMPTION_CONSUMED, at=now)
         broadcast_on_commit(_update(redemption, "redemption_consumed", 0, f"Used: {redemption.reward.name}"))
     return redemption
 
@@ -318,6 +322,11 @@ def _give_back(
             fields["cancelled_by"] = by
         Redemption.objects.filter(pk=locked.pk).update(**fields)
         locked.refresh_from_db()
+        redemption_event_record(
+            locked,
+            EventType.REDEMPTION_CANCELLED if status == RedemptionStatus.CANCELLED else EventType.REDEMPTION_EXPIRED,
+            at=now,
+        )
         kind = "redemption_cancelled" if status == RedemptionStatus.CANCELLED else "redemption_expired"
         reason = refund_entry.reason if refund_entry else f"Expired unused: {locked.reward.name}"
         broadcast_on_commit(_update(locked, kind, refund_entry.points if refund_entry else 0, reason, refund_entry))

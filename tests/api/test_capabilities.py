@@ -29,11 +29,15 @@ from django.utils import timezone
 from graphql import GraphQLObjectType
 
 from config.schema import schema
+from integrations.models import WebhookDelivery, WebhookEndpoint
+from integrations.services.endpoints import webhook_endpoint_create
+from integrations.services.publishing import events_publish
 from loyalty.models import EarningRule, LoyaltyProgram, MemberAccount, PointsEntry, ProgramChange, RuleKind, Tier
 from loyalty.services.adjustments import points_adjust
 from loyalty.services.tiers import account_get_or_enroll
-from marketplace.models import Customer, Order, OrderEvent, StaffRole
+from marketplace.models import ApiKey, Customer, Order, OrderEvent, StaffRole
 from marketplace.permissions import CAPABILITY_ROLES, Capability
+from marketplace.services.api_keys import api_key_create
 from marketplace.services.orders import order_event_record
 from referrals.models import Referral, ReferralProgram
 from referrals.services import ReferralSettingsInput, referral_code_for, referral_settings_update
@@ -123,6 +127,63 @@ MUTATIONS: dict[str, Operation] = {
         lambda ids: {"input": ids["order"]},
         "orderEventRecord",
         Capability.RECORD_ORDERS,
+    ),
+    "apiKeyCreate": Operation(
+        'mutation($shop: ID!) { apiKeyCreate(input: {shopId: $shop, name: "Till", scopes: ["till:use"]}) '
+        "{ issued { key } errors { code } } }",
+        _shop,
+        "apiKeyCreate",
+        Capability.MANAGE_API_KEYS,
+    ),
+    "apiKeyRotate": Operation(
+        "mutation($id: ID!) { apiKeyRotate(id: $id) { issued { key } errors { code } } }",
+        lambda ids: {"id": ids["api_key"]},
+        "apiKeyRotate",
+        Capability.MANAGE_API_KEYS,
+        refused="NOT_FOUND",
+    ),
+    "apiKeyRevoke": Operation(
+        "mutation($id: ID!) { apiKeyRevoke(id: $id) { apiKey { revokedAt } errors { code } } }",
+        lambda ids: {"id": ids["api_key"]},
+        "apiKeyRevoke",
+        Capability.MANAGE_API_KEYS,
+        refused="NOT_FOUND",
+    ),
+    "webhookEndpointCreate": Operation(
+        'mutation($shop: ID!) { webhookEndpointCreate(input: {shopId: $shop, url: "https://example.test/hook", '
+        'eventTypes: ["points.earned"]}) { endpoint { url } errors { code } } }',
+        _shop,
+        "webhookEndpointCreate",
+        Capability.MANAGE_WEBHOOKS,
+    ),
+    "webhookEndpointUpdate": Operation(
+        "mutation($id: ID!) { webhookEndpointUpdate(id: $id, input: {isActive: false}) { endpoint { isActive } "
+        "errors { code } } }",
+        lambda ids: {"id": ids["endpoint"]},
+        "webhookEndpointUpdate",
+        Capability.MANAGE_WEBHOOKS,
+        refused="NOT_FOUND",
+    ),
+    "webhookSecretRotate": Operation(
+        "mutation($id: ID!) { webhookSecretRotate(id: $id) { endpoint { url } errors { code } } }",
+        lambda ids: {"id": ids["endpoint"]},
+        "webhookSecretRotate",
+        Capability.MANAGE_WEBHOOKS,
+        refused="NOT_FOUND",
+    ),
+    "webhookEndpointDelete": Operation(
+        "mutation($id: ID!) { webhookEndpointDelete(id: $id) { deletedId errors { code } } }",
+        lambda ids: {"id": ids["endpoint"]},
+        "webhookEndpointDelete",
+        Capability.MANAGE_WEBHOOKS,
+        refused="NOT_FOUND",
+    ),
+    "webhookRedeliver": Operation(
+        "mutation($id: ID!) { webhookRedeliver(id: $id) { delivery { status } errors { code } } }",
+        lambda ids: {"id": ids["delivery"]},
+        "webhookRedeliver",
+        Capability.MANAGE_WEBHOOKS,
+        refused="NOT_FOUND",
     ),
     "orderEventRetry": Operation(
         "mutation($id: ID!) { orderEventRetry(eventId: $id) { events { failedAt } errors { code } } }",
@@ -352,6 +413,27 @@ FIELDS: dict[str, Operation] = {
         "shop",
         Capability.READ_ANALYTICS,
     ),
+    "Shop.apiKeys": Operation(
+        "query($slug: String!) { shop(slug: $slug) { apiKeys { prefix } } }", _slug, "shop", Capability.MANAGE_API_KEYS
+    ),
+    "Shop.apiKeyScopes": Operation(
+        "query($slug: String!) { shop(slug: $slug) { apiKeyScopes } }", _slug, "shop", Capability.MANAGE_API_KEYS
+    ),
+    "Shop.webhookEndpoints": Operation(
+        "query($slug: String!) { shop(slug: $slug) { webhookEndpoints { url } } }",
+        _slug,
+        "shop",
+        Capability.MANAGE_WEBHOOKS,
+    ),
+    "Shop.webhookEventTypes": Operation(
+        "query($slug: String!) { shop(slug: $slug) { webhookEventTypes } }", _slug, "shop", Capability.MANAGE_WEBHOOKS
+    ),
+    "Shop.events": Operation(
+        "query($slug: String!) { shop(slug: $slug) { events(first: 5) { edges { node { type } } } } }",
+        _slug,
+        "shop",
+        Capability.READ_EVENTS,
+    ),
     "Program.changes": Operation(
         "query($slug: String!) { shop(slug: $slug) { program { changes(first: 5) { totalCount } } } }",
         _slug,
@@ -429,6 +511,11 @@ def _world() -> World:
         program=shop.program, name="Happy", kind=RuleKind.MULTIPLIER, multiplier=2, active=False
     )
     tiers = {tier.name: tier for tier in Tier.objects.filter(program=shop.program)}
+    endpoint = webhook_endpoint_create(
+        user=owner, shop_id=shop.pk, url="https://example.test/seed", event_types=["points.adjusted"]
+    )
+    events_publish()
+    delivery = WebhookDelivery.objects.get(endpoint=endpoint)
     ladder = (("Bronze", "0"), ("Silver", "90"), ("Gold", "250"), ("Platinum", "500"))
     ids = {
         "slug": shop.slug,
@@ -446,6 +533,11 @@ def _world() -> World:
         "redemption": gid("Redemption", issued.pk),
         "referral_code": code.code,
         "failed_event": gid("OrderEvent", _parked_event(shop).pk),
+        "api_key": gid(
+            "ApiKey", api_key_create(user=owner, shop_id=shop.pk, name="Seed", scopes=["till:use"]).api_key.pk
+        ),
+        "endpoint": gid("WebhookEndpoint", endpoint.pk),
+        "delivery": gid("WebhookDelivery", delivery.pk),
         # the scenario: a DELIVERED order of 500.00 USD for the member
         "order": {
             "shopId": gid("Shop", shop.pk),
@@ -494,6 +586,9 @@ def _state(world: World) -> tuple:
         _rows(ReferralProgram.objects.filter(program=program)),
         _rows(Referral.objects.all()),
         _rows(Customer.objects.filter(pk=world.member.pk)),
+        _rows(ApiKey.objects.all()),
+        _rows(WebhookEndpoint.objects.all()),
+        _rows(WebhookDelivery.objects.all()),
     )
 
 

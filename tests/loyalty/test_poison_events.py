@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import dramatiq
 import pytest
 from django.utils import timezone
 
@@ -39,16 +38,6 @@ def _state() -> tuple:
         MemberAccount.objects.count(),
         PointsEntry.objects.count(),
     )
-
-
-@pytest.fixture
-def worker():
-    """A dramatiq worker with two threads on the configured broker, stopped after the test."""
-    broker = dramatiq.get_broker()
-    worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=100)
-    worker.start()
-    yield broker
-    worker.stop()
 
 
 def _poisoned(shop, order_id: str = "P1", customer=None) -> OrderEvent:

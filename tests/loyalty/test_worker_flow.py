@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import dramatiq
 import pytest
 from django.utils import timezone
 
@@ -19,16 +18,6 @@ from marketplace.services.orders import order_event_record
 from tests.factories import CustomerFactory, order_input, shop_with_program
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def worker():
-    """A dramatiq worker with two threads on the configured broker, stopped after the test."""
-    broker = dramatiq.get_broker()
-    worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=100)
-    worker.start()
-    yield broker
-    worker.stop()
 
 
 def test_delivered_order_reaches_the_ledger_through_the_worker(worker, settings):

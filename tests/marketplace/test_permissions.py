@@ -40,10 +40,11 @@ def test_cashiers_only_use_the_till():
     assert not role_can(StaffRole.CASHIER, Capability.ADJUST_POINTS)
 
 
-def test_managers_do_everything_but_manage_staff_and_keys():
+def test_managers_do_everything_but_manage_staff_keys_and_webhooks():
     assert capabilities_of(StaffRole.MANAGER) == frozenset(Capability) - {
         Capability.MANAGE_STAFF,
         Capability.MANAGE_API_KEYS,
+        Capability.MANAGE_WEBHOOKS,
     }
 
 
