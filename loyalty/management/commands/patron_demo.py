@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Min
 from django.utils import timezone
 
 from loyalty.models import EarningRule, LoyaltyProgram, RuleKind, TierWindow
@@ -18,6 +19,7 @@ from loyalty.services.lifecycle import points_release_due
 from loyalty.services.orders import order_event_process
 from loyalty.services.programs import program_create, standard_tiers
 from loyalty.services.rules_admin import EarningRuleData, earning_rule_create
+from marketplace.events import node_id
 from marketplace.models import Order, Shop, StaffRole
 from marketplace.services.orders import CustomerInput, OrderEventInput, OrderLineInput, order_event_record
 from marketplace.services.people import customer_ensure_login, staff_grant, user_ensure
@@ -149,6 +151,37 @@ class Command(BaseCommand):
                 f"{DEMO_MEMBER[0]} / {DEMO_MEMBER[1]}; shop owner {DEMO_OWNER[0]} / {DEMO_OWNER[1]}; "
                 f"cashier {DEMO_CASHIER[0]} / {DEMO_CASHIER[1]}"
             )
+        )
+        self._print_example_ids(member.external_id)
+
+    def _print_example_ids(self, member_external_id: str) -> None:
+        """Print what the examples in README.md and docs/api.md need from this database.
+
+        The shops' global ids (``shopId`` arguments), the demo member's customer external id
+        (``orderEventRecord``'s ``customer.externalId``: an order for it fires the demo login's
+        ``accountUpdated``) and the analytics period holding the demo orders. The demo's dates are
+        relative to the first run, so the period is read from the stored orders rather than from
+        today. tests/api/test_doc_examples.py runs the examples with these printed values.
+        """
+        shops = Shop.objects.filter(slug__in=[row[0] for row in DEMO_SHOPS]).order_by("pk")
+        ids = ", ".join(f"{shop.slug} {node_id('Shop', shop.pk)}" for shop in shops)
+        self.stdout.write(f"Demo shop ids (shopId): {ids}")
+        self.stdout.write(
+            f"Demo member customer externalId: {member_external_id} (orderEventRecord's customer; "
+            f"its points reach login {DEMO_MEMBER[0]} on accountUpdated)"
+        )
+        coffee = shops.get(slug="demo-coffee")
+        zone = zoneinfo.ZoneInfo(coffee.timezone)
+        today = timezone.now().astimezone(zone).date()
+        first = Order.objects.filter(
+            shop=coffee, external_id__startswith="DEMO-", delivered_at__isnull=False
+        ).aggregate(first=Min("delivered_at"))["first"]
+        start = (first.astimezone(zone).date() if first else today).replace(day=1)
+        # shop.analytics refuses periods over 366 days (a demo database kept for a year).
+        start = max(start, today - dt.timedelta(days=365))
+        self.stdout.write(
+            f"Demo analytics period (demo-coffee, its orders and points): from {start.isoformat()} "
+            f"to {today.isoformat()}"
         )
 
     @staticmethod
