@@ -8,7 +8,10 @@
 - strawberry's plain-text refusals (malformed JSON, no query, a mutation over GET, a method other
   than GET/POST) answer ``{"errors": [{"message": ..., "extensions": {"code": ...}}]}`` with the
   same status (codes ``BAD_REQUEST``, ``NOT_FOUND``, ``METHOD_NOT_ALLOWED``);
-- GraphiQL is served only when ``settings.PATRON_GRAPHIQL`` is on (read per request).
+- GraphiQL is served only when ``settings.PATRON_GRAPHIQL`` is on (read per request), and it is
+  the project's own build (``graphiql.html`` of the dashboard's Vite build, assets under
+  /assets/), never strawberry's page that loads GraphiQL from a CDN: it works offline. Without
+  the build, a self-contained page says how to build it and how to query with curl meanwhile.
 
 ``csrf_failure`` (Django's ``CSRF_FAILURE_VIEW``) answers ``CSRF_FAILED`` the same way on
 /graphql/, and the ``handler400/403/404/500`` views of ``config.urls`` do so for the other
@@ -19,11 +22,14 @@ Django-level refusals there (``BAD_REQUEST``, ``PERMISSION_DENIED``, ``NOT_FOUND
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from cross_web import HTTPException
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.utils.cache import patch_cache_control
+from django.utils.html import escape
 from django.views import defaults
 from django.views.csrf import csrf_failure as django_csrf_failure
 from strawberry.django.views import GraphQLView
@@ -32,6 +38,23 @@ from api_core.request_id import current_request_id
 
 GRAPHQL_PREFIX = "/graphql"
 _STATUS_CODES = {400: "BAD_REQUEST", 403: "PERMISSION_DENIED", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+#: GraphiQL's page when the dashboard is not built: no script, style sheet or font from anywhere,
+#: so it renders offline too. ``{endpoint}`` is this server's /graphql/ URL (escaped).
+GRAPHIQL_NOT_BUILT = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Patron: GraphiQL not built</title></head>
+<body style="font-family: sans-serif; max-width: 44em; margin: 3em auto">
+<h1>GraphiQL needs the dashboard build</h1>
+<p>Patron's GraphQL API is up at this URL. Its GraphiQL is built with the dashboard (Node.js 20+
+and npm), from the project's own packages, so that it works offline. Build it and restart the server:</p>
+<pre>scripts/run          # installs and builds frontend/ when npm is available
+# or by hand:
+cd frontend &amp;&amp; npm ci &amp;&amp; npm run build</pre>
+<p>Meanwhile, query the API with any HTTP client, for example:</p>
+<pre>curl -G {endpoint} -H 'Accept: application/json' \\
+  --data-urlencode 'query={{ shops(first: 5) {{ edges {{ node {{ id name }} }} }} }}'</pre>
+</body></html>
+"""
 
 
 class RequestRefused(HTTPException):
@@ -104,10 +127,26 @@ class PatronGraphQLView(GraphQLView):
             return graphql_error_response(refusal.reason, code=code, status=refusal.status_code)
 
     def render_graphql_ide(self, request: HttpRequest) -> HttpResponse:
-        """GraphiQL when ``PATRON_GRAPHIQL`` is on; otherwise ``NOT_FOUND`` (JSON)."""
+        """GraphiQL when ``PATRON_GRAPHIQL`` is on; otherwise ``NOT_FOUND`` (JSON).
+
+        The page is the dashboard build's ``graphiql.html`` (its hashed assets come from
+        whitenoise); without a build, ``GRAPHIQL_NOT_BUILT`` with status 503, as for the dashboard.
+        """
         if not settings.PATRON_GRAPHIQL:
             raise HTTPException(404, "GraphiQL is off on this server (PATRON_GRAPHIQL=1 turns it on).")
-        return super().render_graphql_ide(request)
+        try:
+            response = HttpResponse(
+                (Path(settings.PATRON_DASHBOARD_DIR) / "graphiql.html").read_bytes(),
+                content_type="text/html; charset=utf-8",
+            )
+        except FileNotFoundError:
+            endpoint = escape(request.build_absolute_uri(GRAPHQL_PREFIX + "/"))
+            response = HttpResponse(
+                GRAPHIQL_NOT_BUILT.format(endpoint=endpoint), content_type="text/html; charset=utf-8", status=503
+            )
+        # The page names the current hashed assets (and a build may appear): always revalidate.
+        patch_cache_control(response, no_cache=True)
+        return response
 
 
 def _on_graphql(request: HttpRequest) -> bool:
