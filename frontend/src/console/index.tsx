@@ -5,6 +5,7 @@ import {
   IconChartBar,
   IconGift,
   IconLock,
+  IconPlugConnected,
   IconStairsUp,
   IconUsers,
   IconBolt,
@@ -15,6 +16,7 @@ import { Navigate, Route, Routes, useNavigate, useParams } from 'react-router-do
 import { canUseConsole, useSession } from '../lib/session';
 import { ActivityPage } from './ActivityPage';
 import { AnalyticsPage } from './AnalyticsPage';
+import { IntegrationsPage } from './IntegrationsPage';
 import { MembersPage } from './MembersPage';
 import { RewardsPage } from './RewardsPage';
 import { RulesPage } from './RulesPage';
@@ -28,6 +30,8 @@ interface Section {
   element: ReactNode;
   /** Owners and managers only; cashiers see members and activity. */
   editorsOnly: boolean;
+  /** The shop's owner only (API keys and webhooks): managers and cashiers do not see it. */
+  ownersOnly?: boolean;
 }
 
 const SECTIONS: Section[] = [
@@ -38,6 +42,13 @@ const SECTIONS: Section[] = [
   { path: 'rewards', icon: <IconGift size={16} />, element: <RewardsPage />, editorsOnly: true },
   { path: 'rules', icon: <IconBolt size={16} />, element: <RulesPage />, editorsOnly: true },
   { path: 'settings', icon: <IconAdjustmentsHorizontal size={16} />, element: <SettingsPage />, editorsOnly: true },
+  {
+    path: 'integrations',
+    icon: <IconPlugConnected size={16} />,
+    element: <IntegrationsPage />,
+    editorsOnly: true,
+    ownersOnly: true,
+  },
 ];
 
 /**
@@ -72,7 +83,7 @@ function ConsoleLayout({ shop }: { shop: ConsoleShop }) {
   const { t: tc } = useTranslation('common');
   const navigate = useNavigate();
   const { '*': rest = '' } = useParams();
-  const sections = SECTIONS.filter((s) => shop.canEdit || !s.editorsOnly);
+  const sections = SECTIONS.filter((s) => (shop.canEdit || !s.editorsOnly) && (!s.ownersOnly || shop.role === 'OWNER'));
   const current = rest.split('/')[0] || null;
   const home = shop.canEdit ? 'analytics' : 'members';
   const tabsViewport = useRef<HTMLDivElement>(null);
