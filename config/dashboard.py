@@ -2,7 +2,8 @@
 
 Whitenoise (settings ``WHITENOISE_ROOT``) serves the build's files themselves; whatever path is
 left — ``/``, ``/login``, ``/accounts/…``, ``/console/…``, ``/till/…`` — is a route of the React
-router, so the browser gets index.html and the app picks the page.
+router, so the browser gets index.html and the app picks the page. Storefront origins listed in
+``PATRON_CORS_ALLOWED_ORIGINS`` may frame it (``/embed``, docs/integrations.md).
 """
 
 from __future__ import annotations
@@ -42,4 +43,18 @@ def dashboard(request: HttpRequest, path: str = "") -> HttpResponse:
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
     # index.html names the current hashed assets: always revalidate it, unlike the assets.
     patch_cache_control(response, no_cache=True)
+    allow_storefront_frames(response)
     return response
+
+
+def allow_storefront_frames(response: HttpResponse) -> None:
+    """Let the listed storefront origins frame the dashboard (the member view embedded with a token).
+
+    With ``PATRON_CORS_ALLOWED_ORIGINS`` set, the page answers ``Content-Security-Policy:
+    frame-ancestors 'self' <origins>`` instead of ``X-Frame-Options: DENY`` (which cannot name
+    origins); with none set, Django's DENY stays and nobody may frame it (clickjacking).
+    """
+    origins = settings.CORS_ALLOWED_ORIGINS
+    if origins:
+        response.xframe_options_exempt = True
+        response["Content-Security-Policy"] = "frame-ancestors 'self' " + " ".join(origins)

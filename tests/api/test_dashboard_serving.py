@@ -107,3 +107,14 @@ async def test_served_under_asgi_like_daphne(dist):
     assert (page.status_code, page.content) == (200, INDEX)
     assert (asset.status_code, asset.content) == (200, ASSET)
     assert "immutable" in asset.headers["cache-control"]
+
+
+def test_nobody_frames_the_dashboard_unless_storefront_origins_are_listed(dist, settings):
+    closed = Client().get("/embed")
+    settings.CORS_ALLOWED_ORIGINS = ["https://shop.example"]
+    opened = Client().get("/embed")
+
+    assert closed["X-Frame-Options"] == "DENY"
+    assert "Content-Security-Policy" not in closed
+    assert "X-Frame-Options" not in opened
+    assert opened["Content-Security-Policy"] == "frame-ancestors 'self' https://shop.example"

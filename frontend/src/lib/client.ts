@@ -1,4 +1,4 @@
-import { Client, cacheExchange, fetchExchange, subscriptionExchange } from 'urql';
+import { Client, cacheExchange, fetchExchange, mapExchange, subscriptionExchange, type CombinedError } from 'urql';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 
 /** Path of the GraphQL endpoint (HTTP and WebSocket); same origin as the dashboard. */
@@ -48,41 +48,84 @@ function websocketUrl(): string {
   return `${protocol === 'https:' ? 'wss' : 'ws'}://${host}${GRAPHQL_PATH}`;
 }
 
-function createSocket(): WsClient {
+/** Close code of a socket whose `connection_init` credential the server refused (config/consumers.py). */
+export const CLOSE_CREDENTIAL_REFUSED = 4403;
+
+/** Code reported for a socket refused with 4403 (the protocol carries no error code). */
+export const SOCKET_TOKEN_REFUSED = 'SOCKET_REFUSED';
+
+function isCloseEvent(value: unknown): value is { code: number } {
+  return typeof value === 'object' && value !== null && typeof (value as { code?: unknown }).code === 'number';
+}
+
+/**
+ * `extensions.code` of a refused bearer credential (`TOKEN_EXPIRED`, `TOKEN_INVALID`, ...), or
+ * undefined. The server refuses with HTTP 401 and a GraphQL-shaped body, which urql reads as
+ * GraphQL errors.
+ */
+export function tokenRefusalCode(error: CombinedError | undefined): string | undefined {
+  const code = error?.graphQLErrors[0]?.extensions?.code;
+  return typeof code === 'string' && code.startsWith('TOKEN_') ? code : undefined;
+}
+
+function createSocket(token: string | null, onTokenRefused?: (code: string) => void): WsClient {
   let connectedBefore = false;
   return createWsClient({
     url: websocketUrl(),
     lazy: true,
-    // Keep retrying: a member's page stays open for hours across server restarts.
+    // A member token goes in `connection_init`; without one the socket uses the session cookie.
+    connectionParams: token ? { Authorization: `Bearer ${token}` } : undefined,
+    // Keep retrying: a member's page stays open for hours across server restarts. A refused
+    // token stays refused, though: stop and let the page say so.
     retryAttempts: Infinity,
-    shouldRetry: () => true,
+    shouldRetry: (event) => !(token && isCloseEvent(event) && event.code === CLOSE_CREDENTIAL_REFUSED),
     on: {
       connected: () => {
         if (connectedBefore) reconnectListeners.forEach((listener) => listener());
         connectedBefore = true;
       },
+      closed: (event) => {
+        if (token && isCloseEvent(event) && event.code === CLOSE_CREDENTIAL_REFUSED) onTokenRefused?.(SOCKET_TOKEN_REFUSED);
+      },
     },
   });
 }
 
+/** Options of createClient. */
+export interface ClientOptions {
+  /**
+   * A storefront member token (token mode): sent as `Authorization: Bearer` on every request
+   * and in the socket's `connection_init`; no cookie and no CSRF token.
+   */
+  token?: string | null;
+  /** Called when the server refuses the token (HTTP 401 `TOKEN_*`, or a socket closed with 4403). */
+  onTokenRefused?: (code: string) => void;
+}
+
 /**
- * Creates the urql client: document cache, fetch with the session cookie and CSRF header, and
- * graphql-ws subscriptions. The socket authenticates from the session cookie when it opens, so
- * create a new client after login or logout.
+ * Creates the urql client: document cache, fetch with the session cookie and CSRF header (or,
+ * in token mode, the member token), and graphql-ws subscriptions. The socket authenticates when
+ * it opens, so create a new client after login, logout or a new token.
  */
-export function createClient(): Client & { dispose: () => void } {
+export function createClient({ token = null, onTokenRefused }: ClientOptions = {}): Client & { dispose: () => void } {
   let socket: WsClient | null = null;
   const client = new Client({
     url: GRAPHQL_PATH,
     exchanges: [
       cacheExchange,
+      mapExchange({
+        onResult(result) {
+          const code = token ? tokenRefusalCode(result.error) : undefined;
+          if (code) onTokenRefused?.(code);
+        },
+      }),
       fetchExchange,
       subscriptionExchange({
         forwardSubscription(request) {
           const input = { ...request, query: request.query ?? '' };
           return {
             subscribe(sink) {
-              socket ??= createSocket();
+              socket ??= createSocket(token, onTokenRefused);
               const unsubscribe = socket.subscribe(input, sink);
               return { unsubscribe };
             },
@@ -91,8 +134,10 @@ export function createClient(): Client & { dispose: () => void } {
       }),
     ],
     fetchOptions: (): RequestInit => {
-      const token = readCookie('csrftoken');
-      const headers: Record<string, string> = token ? { 'X-CSRFToken': token } : {};
+      // The bearer header is the whole credential: no cookie, so no CSRF check either.
+      if (token) return { credentials: 'omit', headers: { Authorization: `Bearer ${token}` } };
+      const csrf = readCookie('csrftoken');
+      const headers: Record<string, string> = csrf ? { 'X-CSRFToken': csrf } : {};
       return { credentials: 'same-origin', headers };
     },
   });
