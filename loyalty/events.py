@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from loyalty.models import EntryKind, LoyaltyProgram, MemberAccount, PointsEntry, TierChange
+from loyalty.models import EntryKind, MemberAccount, PointsEntry, TierChange
 from marketplace.events import node_id, shop_event_record
-from marketplace.models import Customer, EventType
+from marketplace.models import EventType
 
 #: Ledger entry kind -> the event it is.
 ENTRY_EVENTS: dict[str, EventType] = {
@@ -30,11 +30,19 @@ _REF_CACHE = "_patron_event_ref"
 
 
 def member_ref(account: MemberAccount) -> tuple[int, dict[str, Any]]:
-    """``(shop id, member part of a body)`` for ``account``; one query per account instance at most."""
+    """``(shop id, member part of a body)`` for ``account``; one query per account instance at most (none
+    when its program and customer are loaded)."""
     cached = getattr(account, _REF_CACHE, None)
     if cached is None:
-        shop_id = LoyaltyProgram.objects.values_list("shop_id", flat=True).get(pk=account.program_id)
-        external_id = Customer.objects.values_list("external_id", flat=True).get(pk=account.customer_id)
+        # The related rows a caller already loaded cost nothing; otherwise one joined query.
+        program = account._state.fields_cache.get("program")
+        customer = account._state.fields_cache.get("customer")
+        if program is not None and customer is not None:
+            shop_id, external_id = program.shop_id, customer.external_id
+        else:
+            shop_id, external_id = MemberAccount.objects.values_list("program__shop_id", "customer__external_id").get(
+                pk=account.pk
+            )
         cached = (
             shop_id,
             {
