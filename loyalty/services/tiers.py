@@ -69,7 +69,8 @@ def account_get_or_enroll(
 ) -> tuple[MemberAccount, bool]:
     """The customer's account in the program, row-locked, created (in the entry tier) on first use.
 
-    Returns ``(account, created)`` with ``tier`` loaded. Needs an open transaction; the
+    Returns ``(account, created)`` with ``tier``, ``customer`` and ``program`` loaded (the latter two
+    are the caller's rows). Needs an open transaction; the
     returned account is locked (``SELECT ... FOR UPDATE``) so the caller may move points.
     Safe against a concurrent enrolment of the same member: the unique constraint decides and
     the loser locks the winner's row.
@@ -77,7 +78,7 @@ def account_get_or_enroll(
     locked = MemberAccount.objects.select_for_update(of=("self",)).select_related("tier")
     account = locked.filter(customer=customer, program=program).first()
     if account is not None:
-        return account, False
+        return _with_relations(account, customer, program), False
     tiers = program_tiers(program)
     entry_tier = tiers[0] if tiers else None
     try:
@@ -94,8 +95,16 @@ def account_get_or_enroll(
                     created_at=at,
                 )
     except IntegrityError:
-        return locked.get(customer=customer, program=program), False
-    return locked.get(pk=account.pk), True
+        return _with_relations(locked.get(customer=customer, program=program), customer, program), False
+    return _with_relations(locked.get(pk=account.pk), customer, program), True
+
+
+def _with_relations(account: MemberAccount, customer: Customer, program: LoyaltyProgram) -> MemberAccount:
+    """``account`` with its customer and program set from the caller's rows (no query when read:
+    the shop events of the posting name the member by them)."""
+    account.customer = customer
+    account.program = program
+    return account
 
 
 def _tier_at_window_start(account: MemberAccount, tiers: list[Tier], at: dt.datetime) -> Tier | None:

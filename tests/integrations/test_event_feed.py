@@ -214,3 +214,26 @@ def test_metrics_count_unpublished_events_and_pending_deliveries():
     assert 'patron_webhook_deliveries{status="pending"} 0.0' in before
     assert "patron_events_unpublished 0.0" in after
     assert 'patron_webhook_deliveries{status="pending"} 1.0' in after
+
+
+@pytest.mark.django_db
+def test_the_outbox_costs_posting_one_insert_per_event_and_no_lookup():
+    """The worker's account already knows its customer and program: naming the member reads nothing."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from loyalty.services.orders import order_event_process
+    from marketplace.services.orders import order_event_record
+    from tests.factories import CustomerFactory, order_input
+
+    shop = shop_with_program()
+    customer = CustomerFactory()
+    for n in (1, 2):
+        data = order_input(shop, f"Q-{n}", customer=customer, amount="12.00")
+        event = order_event_record(data=data, idempotency_key=f"q-{n}", actor=None, notify=False).event
+        with CaptureQueriesContext(connection) as queries:
+            order_event_process(event_id=event.pk)
+
+    statements = [query["sql"] for query in queries.captured_queries]
+    assert [sql.split()[0] for sql in statements if "marketplace_shopevent" in sql] == ["INSERT"]
+    assert not [sql for sql in statements if 'AS "customer__external_id"' in sql]  # loyalty.events.member_ref
