@@ -21,11 +21,13 @@ a figure to compare between runs and commits of Patron, measured in the same run
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -79,17 +81,18 @@ def _anchor() -> float | None:
     return float(match.group(1))
 
 
-def main() -> None:
-    """Create the scratch database, import, measure the anchor, print the figures, drop it."""
-    parser = argparse.ArgumentParser(description="CDNOW import throughput on PostgreSQL.")
-    parser.add_argument("rows", nargs="?", type=int, default=20000, help="CDNOW rows to import (default 20000).")
-    parser.add_argument("--data", type=Path, default=CDNOW, help="The CDNOW transactions file.")
-    args = parser.parse_args()
+@contextlib.contextmanager
+def scratch_database(prefix: str) -> Iterator[str]:
+    """A migrated scratch database ``<prefix>_<pid>`` beside ``DATABASE_URL``'s; yields its URL, drops it after.
+
+    Refuses anything but PostgreSQL; never touches the database the URL names. Shared by the
+    benches (``dashboard_bench.py`` too).
+    """
     url = os.environ.get("DATABASE_URL", "")
     config = dj_database_url.parse(url) if url else {}
     if "postgresql" not in config.get("ENGINE", ""):
-        raise SystemExit("import_bench: set DATABASE_URL to a PostgreSQL server (postgres://...); it refuses SQLite")
-    scratch = f"patron_import_bench_{os.getpid()}"
+        raise SystemExit("bench: set DATABASE_URL to a PostgreSQL server (postgres://...); it refuses SQLite")
+    scratch = f"{prefix}_{os.getpid()}"
     parts = urlsplit(url)
     scratch_url = urlunsplit((parts.scheme, parts.netloc, f"/{scratch}", parts.query, parts.fragment))
     admin = _admin_connection(config)
@@ -97,6 +100,20 @@ def main() -> None:
         cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(scratch)))
     try:
         _manage(scratch_url, "migrate", "-v0")
+        yield scratch_url
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(scratch)))
+        admin.close()
+
+
+def main() -> None:
+    """Create the scratch database, import, measure the anchor, print the figures, drop it."""
+    parser = argparse.ArgumentParser(description="CDNOW import throughput on PostgreSQL.")
+    parser.add_argument("rows", nargs="?", type=int, default=20000, help="CDNOW rows to import (default 20000).")
+    parser.add_argument("--data", type=Path, default=CDNOW, help="The CDNOW transactions file.")
+    args = parser.parse_args()
+    with scratch_database("patron_import_bench") as scratch_url:
         out = _manage(scratch_url, "import_orders", "--format", "cdnow", str(args.data), "--limit", str(args.rows))
         match = SUMMARY.search(out)
         if match is None:
@@ -106,10 +123,6 @@ def main() -> None:
         anchor = _anchor()
         if anchor:
             print(f"ratio_to_ledger_anchor={rate / anchor:.4f}")
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(scratch)))
-        admin.close()
 
 
 if __name__ == "__main__":
