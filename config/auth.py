@@ -17,6 +17,7 @@ The WebSocket takes the same credentials in the ``connection_init`` payload
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -35,10 +36,11 @@ _BEARER = "bearer "
 
 @dataclass(frozen=True)
 class BearerPrincipal:
-    """Who a bearer credential names: the user to run as and, for an API key, the key."""
+    """Who a bearer credential names: the user to run as, for an API key the key, and the credential's expiry."""
 
     user: AbstractBaseUser
     api_key: ApiKey | None
+    expires_at: dt.datetime | None = None
 
 
 def bearer_value(header: str | None) -> str | None:
@@ -52,8 +54,9 @@ def bearer_authenticate(credential: str) -> BearerPrincipal:
     """Authenticate an API key (``ptn_...``) or a member token; raises ``CredentialError`` (coded)."""
     if credential.startswith(KEY_PREFIX):
         key = api_key_authenticate(credential)
-        return BearerPrincipal(user=key.user, api_key=key)
-    return BearerPrincipal(user=member_token_authenticate(credential), api_key=None)
+        return BearerPrincipal(user=key.user, api_key=key, expires_at=key.expires_at)
+    login = member_token_authenticate(credential)
+    return BearerPrincipal(user=login.user, api_key=None, expires_at=login.expires_at)
 
 
 def key_throttle(key: ApiKey) -> ThrottleWindow:

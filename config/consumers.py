@@ -9,11 +9,15 @@ A socket may instead authenticate with a bearer credential in its ``connection_i
 ``{"Authorization": "Bearer <API key or member token>"}`` (``config.auth``): the socket then runs
 as that key or member. Refused credentials close the socket with 4403 ("Forbidden"; the
 graphql-transport-ws protocol has no error message for ``connection_init``); an API key's
-connection counts against its rate limit.
+connection counts against its rate limit. The socket closes with 4401 when the credential
+expires (a member token's ``exp``, an API key's expiry); a revoked key's open socket is not
+closed (it is checked at connection time only).
 """
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -27,12 +31,16 @@ from marketplace.services.auth import SESSION_ENDED, session_group
 
 #: Close code sent when the socket's session logged out.
 CLOSE_SESSION_ENDED = 4401
+#: Close code sent when the bearer credential the socket opened with expired (graphql-transport-ws'
+#: "Unauthorized", like a logout: the client reconnects with a fresh credential).
+CLOSE_CREDENTIAL_EXPIRED = 4401
 
 
 class SessionBoundGraphQLWSConsumer(GraphQLWSConsumer):
     """``GraphQLWSConsumer`` that closes when its session logs out (see the module docstring)."""
 
     _session_group: str | None = None
+    _expiry: asyncio.TimerHandle | None = None
 
     async def connect(self) -> None:
         """Join the session's group (logged-in sockets only), then start strawberry's handler."""
@@ -58,12 +66,20 @@ class SessionBoundGraphQLWSConsumer(GraphQLWSConsumer):
             principal = bearer_authenticate(credential)
             if principal.api_key is not None and not key_throttle(principal.api_key).allowed:
                 raise ConnectionRejectionError({"code": "RATE_LIMITED"})
-            return principal.user
+            return principal
 
         try:
-            self.scope["user"] = await sync_to_async(authenticate)()
+            principal = await sync_to_async(authenticate)()
         except CredentialError as refusal:
             raise ConnectionRejectionError({"code": refusal.code.value, "message": refusal.message}) from None
+        self.scope["user"] = principal.user
+        if principal.expires_at is not None:
+            # The credential is checked once, here: end the socket when it expires, as the next
+            # HTTP request with it would be refused (the client reconnects with a fresh one).
+            delay = max(0.0, (principal.expires_at - dt.datetime.now(dt.UTC)).total_seconds())
+            self._expiry = asyncio.get_running_loop().call_later(
+                delay, lambda: asyncio.ensure_future(self.close(code=CLOSE_CREDENTIAL_EXPIRED))
+            )
         return UNSET
 
     async def dispatch(self, message: Any) -> None:
@@ -74,7 +90,10 @@ class SessionBoundGraphQLWSConsumer(GraphQLWSConsumer):
         await super().dispatch(message)
 
     async def disconnect(self, code: int) -> None:
-        """Leave the session's group, then let strawberry end the operations."""
+        """Leave the session's group, cancel the credential's expiry timer, then let strawberry end the operations."""
+        if self._expiry is not None:
+            self._expiry.cancel()
+            self._expiry = None
         if self._session_group is not None and self.channel_layer is not None:
             await self.channel_layer.group_discard(self._session_group, self.channel_name)
             self._session_group = None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import jwt
@@ -100,14 +101,30 @@ def _text_claim(claims: dict[str, Any], name: str, limit: int) -> str:
     return value.strip()[:limit] if isinstance(value, str) else ""
 
 
-def member_token_authenticate(token: str, *, now: dt.datetime | None = None) -> User:
-    """The login user of the customer the verified ``token`` names, created or linked on first use.
+@dataclass(frozen=True)
+class MemberTokenLogin:
+    """Who a verified member token names (``user``) and until when it is accepted (``expires_at``: its
+    ``exp`` plus the clock-skew ``LEEWAY``)."""
 
-    Same refusals as :func:`member_token_claims`. A new customer takes ``name`` and ``email``
-    from the token; an existing one keeps its own. Two first requests at once are safe: the
-    unique external id and user link decide, the loser reads the winner's rows.
+    user: User
+    expires_at: dt.datetime
+
+
+def member_token_authenticate(token: str, *, now: dt.datetime | None = None) -> MemberTokenLogin:
+    """The login user of the customer the verified ``token`` names, and the token's expiry.
+
+    The customer is created or linked on first use. Same refusals as
+    :func:`member_token_claims`. A new customer takes ``name`` and ``email`` from the token; an
+    existing one keeps its own. Two first requests at once are safe: the unique external id and
+    user link decide, the loser reads the winner's rows.
     """
     claims = member_token_claims(token, now=now)
+    expires_at = dt.datetime.fromtimestamp(claims["exp"] + LEEWAY, tz=dt.UTC)
+    return MemberTokenLogin(user=_member_user(claims), expires_at=expires_at)
+
+
+def _member_user(claims: dict[str, Any]) -> User:
+    """The customer's login user for verified ``claims``, created or linked on first use."""
     external_id = claims["sub"].strip()
     for _ in range(2):
         customer = Customer.objects.select_related("user").filter(external_id=external_id).first()

@@ -226,3 +226,20 @@ async def test_a_server_socket_without_origin_is_accepted_and_a_foreign_page_is_
 
     refused, _ = await _socket_with([(b"host", b"localhost"), (b"origin", b"https://evil.example")])
     assert not refused
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("_close_thread_connections")
+async def test_the_socket_closes_when_its_token_expires():
+    """Checked once at connection, a token must still not outlive its exp (+30 s of clock skew) on an open socket."""
+    issuer = await sync_to_async(member_token_issuer_create)(name="storefront")
+    communicator = await _socket()
+    await communicator.send_json_to(
+        {"type": "connection_init", "payload": {"Authorization": f"Bearer {_mint(issuer, 'ws-exp', exp_in=-28)}"}}
+    )
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "connection_ack"
+
+    closed = await communicator.receive_output(timeout=10)
+
+    assert closed["type"] == "websocket.close"
+    assert closed["code"] == 4401
