@@ -10,8 +10,8 @@ A socket may instead authenticate with a bearer credential in its ``connection_i
 as that key or member. Refused credentials close the socket with 4403 ("Forbidden"; the
 graphql-transport-ws protocol has no error message for ``connection_init``); an API key's
 connection counts against its rate limit. The socket closes with 4401 when the credential
-expires (a member token's ``exp``, an API key's expiry); a revoked key's open socket is not
-closed (it is checked at connection time only).
+expires (a member token's ``exp``, an API key's expiry) and when its key is revoked (the key's
+channel group, like a session's).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from config.auth import bearer_authenticate, bearer_value, key_throttle
 from marketplace.errors import CredentialError
+from marketplace.services.api_keys import api_key_group
 from marketplace.services.auth import SESSION_ENDED, session_group
 
 #: Close code sent when the socket's session logged out.
@@ -41,6 +42,7 @@ class SessionBoundGraphQLWSConsumer(GraphQLWSConsumer):
 
     _session_group: str | None = None
     _expiry: asyncio.TimerHandle | None = None
+    _key_group: str | None = None
 
     async def connect(self) -> None:
         """Join the session's group (logged-in sockets only), then start strawberry's handler."""
@@ -73,6 +75,10 @@ class SessionBoundGraphQLWSConsumer(GraphQLWSConsumer):
         except CredentialError as refusal:
             raise ConnectionRejectionError({"code": refusal.code.value, "message": refusal.message}) from None
         self.scope["user"] = principal.user
+        if principal.api_key is not None and self.channel_layer is not None:
+            # Revoking the key closes its sockets (marketplace.services.api_keys), as a logout does.
+            self._key_group = api_key_group(principal.api_key.prefix)
+            await self.channel_layer.group_add(self._key_group, self.channel_name)
         if principal.expires_at is not None:
             # The credential is checked once, here: end the socket when it expires, as the next
             # HTTP request with it would be refused (the client reconnects with a fresh one).
@@ -94,6 +100,9 @@ class SessionBoundGraphQLWSConsumer(GraphQLWSConsumer):
         if self._expiry is not None:
             self._expiry.cancel()
             self._expiry = None
+        if self._key_group is not None and self.channel_layer is not None:
+            await self.channel_layer.group_discard(self._key_group, self.channel_name)
+            self._key_group = None
         if self._session_group is not None and self.channel_layer is not None:
             await self.channel_layer.group_discard(self._session_group, self.channel_name)
             self._session_group = None

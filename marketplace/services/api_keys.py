@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import secrets
 import string
 from collections.abc import Iterable
@@ -22,6 +23,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import limits
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -32,10 +35,13 @@ from django.utils import timezone
 from marketplace.errors import ApiKeyError, ApiKeyErrorCode, CredentialError, CredentialErrorCode
 from marketplace.models import ApiKey, Shop
 from marketplace.permissions import API_KEY_ATTR, KEY_SCOPES, Capability, has_capability
+from marketplace.services.auth import SESSION_ENDED
 from marketplace.validation import text_problem
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
+logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "ptn_"
 _PREFIX_ALPHABET = string.ascii_lowercase + string.digits
@@ -167,11 +173,27 @@ def _managed_key(user: User, key_id: int) -> ApiKey:
     return key
 
 
+def api_key_group(prefix: str) -> str:
+    """The channel group of the WebSockets opened with key ``prefix`` (``config.consumers`` joins it)."""
+    return f"apikey.{prefix}"
+
+
+def _close_sockets_of(prefix: str) -> None:
+    """After commit: close the key's open WebSockets (``SESSION_ENDED``, as a logout does); an outage only logs."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(api_key_group(prefix), {"type": SESSION_ENDED})
+    except Exception:  # the key is refused anyway from its next connection
+        logger.warning("could not tell the sockets of revoked key %s to close", prefix, exc_info=True)
+
+
 def api_key_revoke(*, user: User, key_id: int, now: dt.datetime | None = None) -> ApiKey:
     """Revoke key ``key_id`` now: every later request with it is refused (``API_KEY_REVOKED``).
 
     Refusals: ``NOT_AUTHENTICATED``, ``NOT_FOUND`` (no such key, or not the caller's shop),
-    ``ALREADY_REVOKED``. Row-locks the key.
+    ``ALREADY_REVOKED``. Row-locks the key. After commit the key's open WebSockets close.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -180,6 +202,7 @@ def api_key_revoke(*, user: User, key_id: int, now: dt.datetime | None = None) -
             raise ApiKeyError(ApiKeyErrorCode.ALREADY_REVOKED, "The key is already revoked.", "id")
         key.revoked_at = now
         key.save(update_fields=["revoked_at"])
+        transaction.on_commit(lambda: _close_sockets_of(key.prefix))
     return key
 
 
@@ -219,6 +242,7 @@ def api_key_rotate(
         else:
             old.revoked_at = now
             old.save(update_fields=["revoked_at"])
+            transaction.on_commit(lambda: _close_sockets_of(old.prefix))
     return issued
 
 

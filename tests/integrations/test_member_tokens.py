@@ -243,3 +243,24 @@ async def test_the_socket_closes_when_its_token_expires():
 
     assert closed["type"] == "websocket.close"
     assert closed["code"] == 4401
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("_close_thread_connections")
+async def test_revoking_a_key_closes_its_open_socket():
+    from marketplace.models import StaffRole
+    from marketplace.services.api_keys import api_key_create, api_key_revoke
+    from tests.factories import staff
+
+    shop = await sync_to_async(shop_with_program)()
+    owner = await sync_to_async(staff)(shop, StaffRole.OWNER)
+    issued = await sync_to_async(api_key_create)(user=owner, shop_id=shop.pk, name="Live", scopes=["activity:read"])
+    communicator = await _socket()
+    await communicator.send_json_to({"type": "connection_init", "payload": {"Authorization": f"Bearer {issued.key}"}})
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "connection_ack"
+
+    await sync_to_async(api_key_revoke)(user=owner, key_id=issued.api_key.pk)
+
+    closed = await communicator.receive_output(timeout=5)
+    assert closed["type"] == "websocket.close"
+    assert closed["code"] == 4401
