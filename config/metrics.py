@@ -13,8 +13,9 @@ What is exported (docs/operations.md, "Health and metrics", lists the alerts to 
   (events parked as FAILED, when the model has ``failed_at``), ``patron_events_unpublished`` (shop
   events committed but not yet published to the feed and webhooks) and
   ``patron_webhook_deliveries{status}`` (pending and failed deliveries);
-- read from the broker at scrape time: ``patron_queue_messages{queue}`` (ready and delayed
-  messages) and ``patron_queue_dead_messages{queue}`` (dramatiq's dead-letter set);
+- read from the broker (Redis, or RabbitMQ with ``BROKER_URL``) at scrape time:
+  ``patron_queue_messages{queue}`` (ready and delayed messages) and
+  ``patron_queue_dead_messages{queue}`` (dramatiq's dead-letter set);
 - the client library's process and Python collectors.
 
 A scrape that cannot reach the database or the broker leaves those series out (and logs it) and
@@ -40,6 +41,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, Histogram, g
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from strawberry.extensions import SchemaExtension
+
+from marketplace.health import rabbitmq_queue_counts
 
 logger = logging.getLogger(__name__)
 
@@ -183,27 +186,52 @@ class DatabaseAndQueueCollector(Collector):
         yield deliveries
 
     def _queues(self) -> Iterator[Any]:
-        """Ready + delayed and dead messages of every dramatiq queue (Redis broker only)."""
+        """Ready + delayed and dead messages of every dramatiq queue, from Redis or RabbitMQ.
+
+        Nothing for the embedded default's in-process stub broker.
+        """
         broker = dramatiq.get_broker()
-        client = getattr(broker, "client", None)
-        namespace = getattr(broker, "namespace", None)
-        if client is None or namespace is None:
-            return
         queues = sorted({actor.queue_name for actor in (broker.get_actor(n) for n in broker.get_declared_actors())})
+        try:
+            counts = self._queue_counts(broker, queues)
+        except Exception as exc:
+            logger.warning("metrics: broker unreadable: %s", type(exc).__name__)
+            return
+        if counts is None:
+            return
         ready = GaugeMetricFamily("patron_queue_messages", "Messages waiting in a dramatiq queue.", labels=["queue"])
         dead = GaugeMetricFamily(
             "patron_queue_dead_messages", "Messages in a dramatiq queue's dead-letter set.", labels=["queue"]
         )
-        try:
-            for queue in queues:
-                waiting = client.llen(f"{namespace}:{queue}") + client.llen(f"{namespace}:{queue}.DQ")
-                ready.add_metric([queue], waiting)
-                dead.add_metric([queue], client.zcard(f"{namespace}:{queue}.XQ"))
-        except Exception as exc:
-            logger.warning("metrics: broker unreadable: %s", type(exc).__name__)
-            return
+        for queue in queues:
+            waiting, delayed, dead_letters = counts[queue]
+            ready.add_metric([queue], waiting + delayed)
+            dead.add_metric([queue], dead_letters)
         yield ready
         yield dead
+
+    @staticmethod
+    def _queue_counts(broker: dramatiq.Broker, queues: list[str]) -> dict[str, tuple[int, int, int]] | None:
+        """``{queue: (ready, delayed, dead)}`` read from the broker, ``None`` for a broker without queues to read.
+
+        RabbitMQ (``BROKER_URL``) is read on a short connection of its own
+        (``marketplace.health.rabbitmq_queue_counts``), not the broker's per-thread one, which
+        would stay open idle between scrapes. Raises the client's error when the broker is down.
+        """
+        if settings.BROKER_URL:
+            return rabbitmq_queue_counts(settings.BROKER_URL, queues)
+        client = getattr(broker, "client", None)
+        namespace = getattr(broker, "namespace", None)
+        if client is None or namespace is None:
+            return None
+        return {
+            queue: (
+                client.llen(f"{namespace}:{queue}"),
+                client.llen(f"{namespace}:{queue}.DQ"),
+                client.zcard(f"{namespace}:{queue}.XQ"),
+            )
+            for queue in queues
+        }
 
 
 _collector = DatabaseAndQueueCollector()

@@ -10,6 +10,12 @@ Variables (all optional; documented in README.md and docs/operations.md):
 
 ``DATABASE_URL``            e.g. ``postgres://postgres@127.0.0.1:5432/patron``
 ``REDIS_URL``               e.g. ``redis://127.0.0.1:6379/0`` (channel layer, broker, scheduler lock)
+``BROKER_URL``              e.g. ``amqp://guest:guest@127.0.0.1:5672/patron``: dramatiq on RabbitMQ
+                            (``RabbitmqBroker``) instead of Redis; needs ``REDIS_URL`` still (channel
+                            layer, scheduler lock, rate limits). Unset: the broker is ``REDIS_URL``'s.
+                            The vhost plays the part of ``PATRON_DRAMATIQ_NAMESPACE``; docs/scaling.md
+``PATRON_CHANNEL_REDIS_URLS`` comma-separated Redis URLs the channel layer shards its channels and
+                            groups over (default: ``REDIS_URL`` alone); docs/scaling.md
 ``PATRON_SECRET_KEY``       Django's secret key: required unless ``PATRON_DEBUG=1`` (the web server
                             refuses to start without it; ``scripts/run`` makes one in ``var/``)
 ``PATRON_DEBUG``            ``1`` to turn Django's debug mode on (and GraphiQL and introspection)
@@ -21,7 +27,7 @@ Variables (all optional; documented in README.md and docs/operations.md):
 ``PATRON_ALLOWED_HOSTS``    comma-separated host names (default ``*`` when debugging, else localhost)
 ``PATRON_EMBEDDED_WORKER``  ``1``/``0``: start dramatiq worker threads inside the web process
                             (default: on when no ``REDIS_URL`` is set)
-``PATRON_DRAMATIQ_NAMESPACE`` Redis key namespace of the broker (tests use their own)
+``PATRON_DRAMATIQ_NAMESPACE`` Redis key namespace of the broker (tests use their own; unused on RabbitMQ)
 ``PATRON_CHANNEL_PREFIX``   Redis key prefix of the channel layer
 ``PATRON_THROTTLE_PREFIX``  Redis key prefix of the rate-limit counters (``marketplace.throttle``)
 ``PATRON_LOG_LEVEL``        root log level (default ``INFO``)
@@ -46,6 +52,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -74,6 +81,14 @@ CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("PATRON_CSRF_TRUSTED_O
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 REDIS_URL = os.environ.get("REDIS_URL", "")
 SERVICES_MODE = bool(REDIS_URL)
+#: RabbitMQ in place of Redis for dramatiq's messages only (docs/scaling.md); empty: Redis.
+BROKER_URL = os.environ.get("BROKER_URL", "")
+if BROKER_URL:
+    if not BROKER_URL.startswith(("amqp://", "amqps://")):
+        raise ImproperlyConfigured("BROKER_URL must be a RabbitMQ URL (amqp:// or amqps://); unset it for Redis")
+    if not SERVICES_MODE:
+        # The channel layer, the scheduler's lock and the rate limits stay on Redis.
+        raise ImproperlyConfigured("BROKER_URL needs REDIS_URL as well: RabbitMQ replaces only the broker")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -222,10 +237,15 @@ WHITENOISE_IMMUTABLE_FILE_TEST = r"^/assets/"
 
 # --- Channels (GraphQL subscriptions) -------------------------------------------------------
 if SERVICES_MODE:
+    # Several hosts: channels-redis shards channels and groups over them by a hash of the name, so
+    # every web process must list the same URLs in the same order (docs/scaling.md).
+    PATRON_CHANNEL_REDIS_URLS = [
+        u.strip() for u in os.environ.get("PATRON_CHANNEL_REDIS_URLS", "").split(",") if u.strip()
+    ] or [REDIS_URL]
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("PATRON_CHANNEL_PREFIX", "patron")},
+            "CONFIG": {"hosts": PATRON_CHANNEL_REDIS_URLS, "prefix": os.environ.get("PATRON_CHANNEL_PREFIX", "patron")},
         }
     }
 else:
@@ -239,7 +259,16 @@ _DRAMATIQ_MIDDLEWARE = [
     "dramatiq.middleware.Retries",
     "django_dramatiq.middleware.DbConnectionsMiddleware",
 ]
-if SERVICES_MODE:
+if BROKER_URL:
+    DRAMATIQ_BROKER = {
+        "BROKER": "dramatiq.brokers.rabbitmq.RabbitmqBroker",
+        # Publisher confirms: a message written to a connection RabbitMQ already closed (an idle
+        # web thread's, past its heartbeat) fails and is re-sent on a new connection instead of
+        # being lost silently (the outbox sweep would still send it, a minute later).
+        "OPTIONS": {"url": BROKER_URL, "confirm_delivery": True},
+        "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE,
+    }
+elif SERVICES_MODE:
     DRAMATIQ_BROKER = {
         "BROKER": "dramatiq.brokers.redis.RedisBroker",
         "OPTIONS": {
@@ -256,6 +285,7 @@ else:
     }
 # Only our own task modules; django_dramatiq would otherwise also import its admin tasks.
 DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
+# The scheduler's lock is on Redis whichever the broker (dramatiq-crontab knows only Redis).
 DRAMATIQ_CRONTAB = {"REDIS_URL": REDIS_URL or None}
 PATRON_EMBEDDED_WORKER = _env_flag("PATRON_EMBEDDED_WORKER", not SERVICES_MODE)
 

@@ -54,7 +54,12 @@ def _fresh_throttle():
 
 @pytest.fixture(autouse=True)
 def _reset_dramatiq_broker():
-    """Empty the broker's queues around each test so that no message leaks between tests."""
+    """Empty the broker's queues around each test so that no message leaks between tests.
+
+    ``flush_all`` empties the queues (with their delay and dead-letter queues) the broker
+    declared: Redis keys under the run's namespace, or, with ``BROKER_URL`` set for the whole
+    run, RabbitMQ queues of its vhost (give each run its own vhost: queues are global in one).
+    """
     import dramatiq
 
     broker = dramatiq.get_broker()

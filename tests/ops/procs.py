@@ -1,4 +1,5 @@
-"""Real processes for the operations tests: a Redis of the test's own, daphne, supervisord.
+"""Real processes for the operations tests: a Redis of the test's own, daphne, supervisord, and a
+RabbitMQ virtual host of the test's own on the RabbitMQ at 127.0.0.1:5672.
 
 Every helper returns the ``subprocess.Popen`` it started so that the test stops exactly that
 process (by PID, its process group included) in a ``finally``; nothing is killed by name.
@@ -8,10 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -148,3 +151,41 @@ def db_connections(name: str | None = None) -> int:
             [name or connection.settings_dict["NAME"]],
         )
         return cursor.fetchone()[0]
+
+
+#: The RabbitMQ the tests use (guest/guest on 127.0.0.1:5672); each test gets a vhost of its own.
+RABBITMQ = "amqp://guest:guest@127.0.0.1:5672"
+
+
+def _rabbitmqctl(*args: str) -> None:
+    """Run ``rabbitmqctl`` (on this machine, as a user that may administer the node); fail loudly."""
+    ctl = shutil.which("rabbitmqctl")
+    assert ctl, "rabbitmqctl not found: the RabbitMQ tests need RabbitMQ on this machine (docs/scaling.md)"
+    result = subprocess.run([ctl, *args], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, f"rabbitmqctl {' '.join(args)}: {result.stdout}{result.stderr}"
+
+
+@contextlib.contextmanager
+def rabbitmq_vhost() -> Iterator[str]:
+    """A RabbitMQ virtual host of this test's own (guest may use it), deleted after: yields its URL.
+
+    RabbitMQ has no key namespace: queue names are global per vhost, so runs on one machine
+    would take each other's messages (a worker applying another run's event ids to its own
+    database). A vhost per test is what ``PATRON_DRAMATIQ_NAMESPACE`` is on Redis.
+    """
+    vhost = f"patron-test-{os.environ.get('PATRON_TEST_SUFFIX', os.getpid())}-{uuid.uuid4().hex[:8]}"
+    _rabbitmqctl("add_vhost", vhost)
+    try:
+        _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+        yield f"{RABBITMQ}/{quote(vhost, safe='')}"
+    finally:
+        _rabbitmqctl("delete_vhost", vhost)
+
+
+def daphne(port: int, *, env: dict[str, str], log: Path) -> subprocess.Popen:
+    """A web process (daphne serving config.asgi) on 127.0.0.1:``port``; stop it with ``stop``."""
+    return start(
+        [str(ROOT / ".venv" / "bin" / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        env=env,
+        log=log,
+    )

@@ -1,8 +1,9 @@
 """``manage.py health web|worker|scheduler``: exit 0 when the process kind's dependencies answer.
 
 For a supervisor's or an orchestrator's probe (docs/operations.md, "Health and metrics"):
-``worker`` checks the database and the broker, ``scheduler`` also that a scheduler holds the
-Redis lock (so that the periodic jobs run). Prints one line per check; exit 1 on any failure.
+``worker`` checks the database and the broker (and Redis when the broker is RabbitMQ:
+``BROKER_URL``), ``scheduler`` also that a scheduler holds the Redis lock (so that the periodic
+jobs run). Prints one line per check; exit 1 on any failure.
 """
 
 from __future__ import annotations
