@@ -8,7 +8,9 @@ freshness, never correctness; a channel-layer outage is logged and does not fail
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import uuid
 from dataclasses import asdict, dataclass
 
 from asgiref.sync import async_to_sync
@@ -46,8 +48,12 @@ class AccountUpdate:
     tier_changed: bool = False
 
     def as_message(self) -> dict:
-        """The channel-layer message (``type`` plus the fields)."""
-        return {"type": ACCOUNT_UPDATED, **asdict(self)}
+        """The channel-layer message: ``type``, the fields and a ``message_id`` unique to this message.
+
+        Every socket that receives the message (member and shop groups alike) sees the same
+        ``message_id``: a web process reads the account once per message, not once per socket.
+        """
+        return {"type": ACCOUNT_UPDATED, **asdict(self), "message_id": uuid.uuid4().hex}
 
 
 def broadcast(update: AccountUpdate) -> None:
@@ -56,9 +62,17 @@ def broadcast(update: AccountUpdate) -> None:
     if layer is None:
         return
     message = update.as_message()
+
+    async def send_both() -> None:
+        # One event loop (and Redis connection) for both groups, sent concurrently: each
+        # async_to_sync call from a worker thread starts a loop of its own and connects anew.
+        await asyncio.gather(
+            layer.group_send(member_group(update.customer_id), message),
+            layer.group_send(shop_group(update.shop_id), message),
+        )
+
     try:
-        async_to_sync(layer.group_send)(member_group(update.customer_id), message)
-        async_to_sync(layer.group_send)(shop_group(update.shop_id), message)
+        async_to_sync(send_both)()
     except (OSError, RedisError) as exc:  # redis outage: the posting stands, clients refetch
         logger.warning("live update for account %s not sent: %s", update.account_id, exc)
 

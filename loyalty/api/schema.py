@@ -6,14 +6,18 @@ domain errors to coded payload errors.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import weakref
 from collections.abc import AsyncGenerator
 from decimal import Decimal
+from functools import partial
 from typing import Annotated, cast
 
 import strawberry
 import strawberry_django
 from asgiref.sync import sync_to_async
+from django.db import connections
 from strawberry import relay
 from strawberry.types import Info
 from strawberry_django.relay import DjangoListConnection
@@ -251,11 +255,21 @@ class LoyaltyMutation:
         )
 
 
+async def _event_account(root: AccountUpdateEvent) -> MEMBER_ACCOUNT:
+    """The account named by the event's message, read once for every subscriber of this process."""
+    return cast(MEMBER_ACCOUNT, await _shared_account(root.message))
+
+
 @strawberry.type(description="A live change of a member account.")
 class AccountUpdateEvent:
-    """Pushed to the member's dashboards and the shop's consoles after a change commits."""
+    """Pushed to the member's dashboards and the shop's consoles after a change commits.
 
-    account: MEMBER_ACCOUNT = strawberry.field(description="The account as it is now.")
+    ``account`` is read from the database only when the subscription selects it, once per
+    broadcast message and web process however many sockets receive it (``_shared_account``).
+    """
+
+    message: strawberry.Private[dict]
+    account: MEMBER_ACCOUNT = strawberry.field(description="The account as it is now.", resolver=_event_account)
     kind: str = strawberry.field(
         description="What happened: an EntryKind value, 'enrolled', or 'tier' (moved by a tier ladder change)."
     )
@@ -279,16 +293,73 @@ def _account_for_event(account_id: int) -> models.MemberAccount:
     )
 
 
-async def _events(info: Info, groups: list[str], shop_pk: int | None) -> AsyncGenerator[AccountUpdateEvent, None]:
-    """Yield an ``AccountUpdateEvent`` for every account update sent to ``groups``."""
+def _account_for_event_then_close(account_id: int) -> models.MemberAccount:
+    """``_account_for_event`` in a thread of the default executor, then close its connection unless
+    ``CONN_MAX_AGE`` keeps it (as at the end of a request): that thread serves no request."""
+    try:
+        return _account_for_event(account_id)
+    finally:
+        for connection in connections.all(initialized_only=True):
+            connection.close_if_unusable_or_obsolete()
+
+
+def _account_reader():
+    """How ``_shared_account`` reads: beside asgiref's one shared thread (which every socket's sync
+    resolvers queue on) on PostgreSQL; on it with SQLite (the embedded default), whose in-memory and
+    shared-cache databases refuse a read from another thread while a write is open ("table is locked")."""
+    if connections["default"].vendor == "sqlite":
+        return sync_to_async(_account_for_event)
+    return sync_to_async(_account_for_event_then_close, thread_sensitive=False)
+
+
+#: Seconds a loaded account stays shared after its read, for sockets that take the same message later.
+SHARED_ACCOUNT_SECONDS = 10.0
+#: Per event loop: the read of each broadcast message's account (its ``message_id``), done or in flight.
+_account_reads: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Future]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _shared_account(message: dict) -> models.MemberAccount:
+    """The message's account, read once per message in this process (concurrent sockets share the read).
+
+    A channel-layer message goes to every socket of the member's and the shop's groups; with a
+    ``message_id`` (``loyalty.broadcasts``) they all await the same read, so an event costs one
+    database read per web process instead of one per socket. The shared instance is only read by
+    the resolvers. Messages without an id (older senders) are read on their own.
+    """
+    read = partial(_account_reader(), message["account_id"])
+    key = message.get("message_id")
+    if not key:
+        return await read()
+    loop = asyncio.get_running_loop()
+    reads = _account_reads.setdefault(loop, {})
+    future = reads.get(key)
+    if future is None:
+        future = reads[key] = asyncio.ensure_future(read())
+        future.add_done_callback(lambda _: loop.call_later(SHARED_ACCOUNT_SECONDS, reads.pop, key, None))
+    return await asyncio.shield(future)
+
+
+async def _events(
+    info: Info, groups: list[str], *, customer_id: int | None = None, shop_pk: int | None = None
+) -> AsyncGenerator[AccountUpdateEvent, None]:
+    """Yield an ``AccountUpdateEvent`` for every account update sent to ``groups`` that is this
+    subscription's: of ``customer_id`` and of shop ``shop_pk`` when given.
+
+    The filter is needed even though the groups already say whose updates they carry: a socket's
+    messages reach every subscription listening on it, so with ``accountUpdated`` and
+    ``shopActivity`` on one socket each would otherwise also get the other's.
+    """
     ws = info.context["ws"]
     async with ws.listen_to_channel(ACCOUNT_UPDATED, groups=groups) as messages:
         async for message in messages:
+            if customer_id is not None and message["customer_id"] != customer_id:
+                continue
             if shop_pk is not None and message["shop_id"] != shop_pk:
                 continue
-            account = await sync_to_async(_account_for_event)(message["account_id"])
             yield AccountUpdateEvent(
-                account=account,
+                message=message,
                 kind=message["kind"],
                 points=message["points"],
                 reason=message["reason"],
@@ -327,7 +398,7 @@ class LoyaltySubscription:
         if customer is None:
             raise permission_denied("Only customers have member accounts.")
         shop_pk = decode_global_id(shop_id, "Shop") if shop_id else None
-        async for event in _events(info, [member_group(customer.pk)], shop_pk):
+        async for event in _events(info, [member_group(customer.pk)], customer_id=customer.pk, shop_pk=shop_pk):
             yield event
 
     @strawberry.subscription(
@@ -347,5 +418,5 @@ class LoyaltySubscription:
             capability=Capability.READ_ACTIVITY,
             message="Only the shop's owner or manager can watch its activity.",
         )
-        async for event in _events(info, [shop_group(cast(int, shop_pk))], None):
+        async for event in _events(info, [shop_group(cast(int, shop_pk))], shop_pk=cast(int, shop_pk)):
             yield event
