@@ -14,8 +14,8 @@ import asyncio
 import pytest
 import redis as redis_lib
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
+from channels_redis.utils import _consistent_hash
 from django.conf import settings
 from django.db import connections
 from django.test import Client, override_settings
@@ -73,20 +73,24 @@ async def test_members_on_different_shards_each_receive_their_update(tmp_path):
         layers = {"default": {**settings.CHANNEL_LAYERS["default"]}}
         layers["default"]["CONFIG"] = {**layers["default"]["CONFIG"], "hosts": hosts}
         with override_settings(CHANNEL_LAYERS=layers):
-            layer = get_channel_layer()
-            assert layer.ring_size == 2
+            prefix = layers["default"]["CONFIG"]["prefix"]
+
+            def group_channel(group: str) -> str:
+                # How RedisPubSubChannelLayer names a group's pub/sub channel and picks its shard.
+                return f"{prefix}__group__{group}"
+
             # given two members whose groups hash to different Redis servers
             by_shard: dict[int, object] = {}
             while len(by_shard) < 2:
                 customer = await sync_to_async(CustomerFactory)()
-                by_shard.setdefault(layer.consistent_hash(member_group(customer.pk)), customer)
+                by_shard.setdefault(_consistent_hash(group_channel(member_group(customer.pk)), 2), customer)
             shop = await sync_to_async(shop_with_program)()
             sockets = {shard: await _subscribed(await sync_to_async(_cookie)(c.user)) for shard, c in by_shard.items()}
-            # each member's group (joined by the subscription) lives on the server its hash names
+            # each member's group (subscribed by the socket) lives on the server its hash names
             for shard, customer in by_shard.items():
-                key = f"{layer.prefix}:group:{member_group(customer.pk)}"
-                on = [bool(redis_lib.Redis.from_url(url).exists(key)) for url in hosts]
-                assert on == [index == shard for index in range(2)], (key, on)
+                channel = group_channel(member_group(customer.pk))
+                on = [bool(redis_lib.Redis.from_url(url).pubsub_numsub(channel)[0][1]) for url in hosts]
+                assert on == [index == shard for index in range(2)], (channel, on)
 
             # when each gets points
             for shard, customer in by_shard.items():
