@@ -544,27 +544,21 @@ def test_actors_are_scheduled_and_run():
 def test_release_expiry_and_requalification_reach_the_member_and_the_shop_live(django_capture_on_commit_callbacks):
     """Scope 7: every job's movement is pushed to accountUpdated (member group) and shopActivity
     (shop group) through the real channel layer, after its transaction commits."""
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
-
     from loyalty.broadcasts import ACCOUNT_UPDATED, member_group, shop_group
-    from tests.loyalty.test_returns import _receive
+    from tests.live import GroupListener
 
     shop = _calendar_shop(pending_days=14, expiry_months=1)
     customer = CustomerFactory()
     _deliver(shop, customer, "L1", "300.00", dt.datetime(2025, 5, 1, 12, tzinfo=UTC))
-    layer = get_channel_layer()
-    channels = [async_to_sync(layer.new_channel)() for _ in range(2)]
     groups = [member_group(customer.pk), shop_group(shop.pk)]
-    for group, channel in zip(groups, channels, strict=True):
-        async_to_sync(layer.group_add)(group, channel)
 
-    def pushed() -> list[tuple[str, str, int]]:
-        messages = [async_to_sync(_receive)(layer, channel) for channel in channels]
-        assert messages[0] == messages[1]  # the member and the shop hear the same update
-        return [(m["type"], m["kind"], m["points"], m["reason"]) for m in messages][:1]
+    with GroupListener(groups) as listener:
 
-    try:
+        def pushed() -> list[tuple[str, str, int]]:
+            messages = [listener.next(group) for group in groups]
+            assert messages[0] == messages[1]  # the member and the shop hear the same update
+            return [(m["type"], m["kind"], m["points"], m["reason"]) for m in messages][:1]
+
         with django_capture_on_commit_callbacks(execute=True):
             points_release_due(now=dt.datetime(2025, 5, 20, tzinfo=UTC))
         assert pushed() == [(ACCOUNT_UPDATED, "release", 300, "Pending points became available")]
@@ -577,6 +571,3 @@ def test_release_expiry_and_requalification_reach_the_member_and_the_shop_live(d
         [(kind_type, kind, points, reason)] = pushed()
         assert (kind_type, kind, points) == (ACCOUNT_UPDATED, "tier", 0)
         assert reason.startswith("Requalified for 2027")
-    finally:
-        for group, channel in zip(groups, channels, strict=True):
-            async_to_sync(layer.group_discard)(group, channel)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 from decimal import ROUND_DOWN, Decimal
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 from django.db.models import Sum
 from hypothesis import HealthCheck, given, settings
@@ -35,6 +32,7 @@ from marketplace.models import Category, Order, OrderEvent, OrderLine, OrderStat
 from marketplace.services.orders import order_event_record
 from tests.api.graphql import gid, gql, login
 from tests.factories import CustomerFactory, order_input, shop_with_program, staff
+from tests.live import GroupListener
 from tests.loyalty.test_concurrency import run_concurrently
 
 pytestmark = pytest.mark.django_db
@@ -444,27 +442,18 @@ def test_two_concurrent_returns_of_the_same_units_record_one(postgres):
 # ---- live update and GraphQL ------------------------------------------------------------------
 
 
-async def _receive(layer, channel):
-    return await asyncio.wait_for(layer.receive(channel), timeout=5)
-
-
 def test_a_partial_return_reaches_the_member_and_the_shop_live(django_capture_on_commit_callbacks):
     shop, customer = shop_with_program(), CustomerFactory()
     step(shop, "A1", customer=customer, items=TWO_LINES)
-    layer = get_channel_layer()
-    member_channel = async_to_sync(layer.new_channel)()
-    shop_channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(member_group(customer.pk), member_channel)
-    async_to_sync(layer.group_add)(shop_group(shop.pk), shop_channel)
-    event = record(shop, "A1", "partially_returned", day=1, returned=((1, 2),)).event
-    with django_capture_on_commit_callbacks(execute=True):
-        order_event_process(event_id=event.pk)
-    for channel in (member_channel, shop_channel):
-        message = async_to_sync(_receive)(layer, channel)
-        assert (message["type"], message["kind"], message["points"]) == (ACCOUNT_UPDATED, "reverse", -19)
-        assert message["reason"] == "Order A1 partially returned: 2 x line 1"
-    async_to_sync(layer.group_discard)(member_group(customer.pk), member_channel)
-    async_to_sync(layer.group_discard)(shop_group(shop.pk), shop_channel)
+    groups = [member_group(customer.pk), shop_group(shop.pk)]
+    with GroupListener(groups) as listener:
+        event = record(shop, "A1", "partially_returned", day=1, returned=((1, 2),)).event
+        with django_capture_on_commit_callbacks(execute=True):
+            order_event_process(event_id=event.pk)
+        for group in groups:
+            message = listener.next(group)
+            assert (message["type"], message["kind"], message["points"]) == (ACCOUNT_UPDATED, "reverse", -19)
+            assert message["reason"] == "Order A1 partially returned: 2 x line 1"
 
 
 RECORD = """
