@@ -36,9 +36,12 @@ class GroupListener:
     def _run(self) -> None:
         try:
             self._loop.run_until_complete(self._main())
-        except BaseException as exc:  # reported to the constructor or to close()
+        except BaseException as exc:  # reported to the constructor
             self._error = exc
             self._ready.set()
+        finally:
+            self._loop.run_until_complete(self._loop.shutdown_asyncgens())
+            self._loop.close()
 
     async def _main(self) -> None:
         layer = get_channel_layer()
