@@ -104,6 +104,8 @@ def _checked_rate(rate: str) -> str:
     if not rate:
         return ""
     try:
+        if text_problem(rate, model=ApiKey, column="rate_limit"):
+            raise ValueError(rate)
         limits.parse(rate)
     except ValueError:
         raise ApiKeyError(
@@ -163,12 +165,10 @@ def api_key_create(
 
 def _managed_key(user: User, key_id: int) -> ApiKey:
     """The key ``key_id`` locked, if ``user`` manages its shop; ``NOT_FOUND`` otherwise (no shop is confirmed)."""
+    if user is None or not user.is_authenticated:
+        raise ApiKeyError(ApiKeyErrorCode.NOT_AUTHENTICATED, "Log in to manage API keys.")
     key = ApiKey.objects.select_for_update().filter(pk=key_id).first()
-    if key is None or user is None or not user.is_authenticated:
-        if user is None or not user.is_authenticated:
-            raise ApiKeyError(ApiKeyErrorCode.NOT_AUTHENTICATED, "Log in to manage API keys.")
-        raise ApiKeyError(ApiKeyErrorCode.NOT_FOUND, "No such API key.", "id")
-    if not has_capability(user=user, shop_id=key.shop_id, capability=Capability.MANAGE_API_KEYS):
+    if key is None or not has_capability(user=user, shop_id=key.shop_id, capability=Capability.MANAGE_API_KEYS):
         raise ApiKeyError(ApiKeyErrorCode.NOT_FOUND, "No such API key.", "id")
     return key
 

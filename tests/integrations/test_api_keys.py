@@ -240,3 +240,21 @@ def test_the_bearer_key_wins_over_a_session_cookie(shop, owner):
     client = login(owner)
     body = _post(key, RECORD, {"input": _order(shop, "API-5"), "key": "api-5"}, client=client).json()
     assert body["data"]["orderEventRecord"]["errors"][0]["code"] == "PERMISSION_DENIED"
+
+
+@pytest.mark.parametrize("rate", ["lots", "1" * 40 + "/second", "10/minute\x00"])
+def test_a_nonsense_rate_limit_is_refused_with_a_code_and_writes_nothing(shop, owner, rate):
+    body = gql(
+        login(owner),
+        'mutation($s: ID!, $r: String!) { apiKeyCreate(input: {shopId: $s, name: "k", scopes: ["orders:write"], '
+        "rateLimit: $r}) { issued { key } errors { code field } } }",
+        {"s": gid("Shop", shop.pk), "r": rate},
+    )
+    assert body.get("data") is None or body["data"]["apiKeyCreate"]["issued"] is None
+    codes = (
+        [error["code"] for error in body["data"]["apiKeyCreate"]["errors"]]
+        if body.get("data")
+        else [error["extensions"]["code"] for error in body["errors"]]
+    )
+    assert codes in (["INVALID_RATE_LIMIT"], ["INVALID_INPUT"])
+    assert ApiKey.objects.count() == 0
