@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from marketplace.models import ShopEvent
@@ -35,10 +35,14 @@ def webhook_endpoints_of_shop(*, shop_id: int) -> QuerySet[WebhookEndpoint]:
 
 
 def webhook_deliveries_of_endpoint(*, endpoint_id: int, limit: int) -> list[WebhookDelivery]:
-    """The endpoint's latest deliveries with their events, newest first (``limit`` of them)."""
-    return list(WebhookDelivery.objects.filter(endpoint_id=endpoint_id).select_related("event").order_by("-pk")[:limit])
+    """The endpoint's latest deliveries with their events and attempts (oldest first), newest first.
 
-
-def webhook_attempts_of_delivery(*, delivery_id: int) -> list[WebhookAttempt]:
-    """Every attempt of a delivery, oldest first."""
-    return list(WebhookAttempt.objects.filter(delivery_id=delivery_id).order_by("attempted_at", "pk"))
+    Two queries whatever ``limit`` (the attempts are prefetched: the delivery log reads them all).
+    """
+    attempts = Prefetch("log", queryset=WebhookAttempt.objects.order_by("attempted_at", "pk"))
+    return list(
+        WebhookDelivery.objects.filter(endpoint_id=endpoint_id)
+        .select_related("event")
+        .prefetch_related(attempts)
+        .order_by("-pk")[:limit]
+    )

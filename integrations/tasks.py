@@ -15,34 +15,30 @@ from dramatiq_crontab import cron
 
 from integrations.services.delivery import deliveries_due, delivery_attempt
 from integrations.services.publishing import events_publish
+from loyalty.tasks import transient
 
 logger = logging.getLogger(__name__)
 
 
-def _transient(retries: int, exception: BaseException) -> bool:
-    from django.db import InterfaceError, OperationalError
-
-    return isinstance(exception, OperationalError | InterfaceError) and retries < 10
-
-
-@dramatiq.actor(queue_name="integrations", retry_when=_transient, max_backoff=60_000)
-def events_publish_task() -> None:
-    """Publish committed shop events and send the deliveries this created."""
+def _publish_and_send() -> None:
+    """Publish committed events and queue the deliveries that created."""
     for delivery_id in events_publish():
         webhook_deliver_task.send(delivery_id)
 
 
-@dramatiq.actor(queue_name="integrations", retry_when=_transient, max_backoff=60_000)
+@dramatiq.actor(queue_name="integrations", retry_when=transient, max_backoff=60_000)
+def events_publish_task() -> None:
+    """Publish committed shop events and send the deliveries this created."""
+    _publish_and_send()
+
+
+@dramatiq.actor(queue_name="integrations", retry_when=transient, max_backoff=60_000)
 def webhook_deliver_task(delivery_id: int) -> None:
     """Attempt one delivery now if due; a failed attempt schedules its retry as a delayed message."""
     outcome = delivery_attempt(delivery_id=delivery_id)
-    if outcome.sent and outcome.status == "pending":
-        from integrations.models import WebhookDelivery
-
-        due = WebhookDelivery.objects.filter(pk=delivery_id).values_list("next_attempt_at", flat=True).first()
-        if due is not None:
-            delay_ms = max(0, int((due - timezone.now()).total_seconds() * 1000))
-            webhook_deliver_task.send_with_options(args=(delivery_id,), delay=delay_ms)
+    if outcome.retry_at is not None:
+        delay_ms = max(0, int((outcome.retry_at - timezone.now()).total_seconds() * 1000))
+        webhook_deliver_task.send_with_options(args=(delivery_id,), delay=delay_ms)
 
 
 def events_publish_enqueue(sender: object, **kwargs: object) -> None:
@@ -56,11 +52,10 @@ def events_publish_enqueue(sender: object, **kwargs: object) -> None:
 
 
 @cron("* * * * *")
-@dramatiq.actor(queue_name="integrations", retry_when=_transient, max_backoff=60_000)
+@dramatiq.actor(queue_name="integrations", retry_when=transient, max_backoff=60_000)
 def integrations_sweep_task() -> None:
     """Every minute: publish what a lost message left unpublished and send due deliveries (retries, expired leases)."""
-    for delivery_id in events_publish():
-        webhook_deliver_task.send(delivery_id)
+    _publish_and_send()
     due = deliveries_due()
     for delivery_id in due:
         webhook_deliver_task.send(delivery_id)

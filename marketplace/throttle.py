@@ -12,11 +12,13 @@ guessing opportunity).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import math
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -58,8 +60,15 @@ def throttle_hit(*, rate: str, scope: str, key: str) -> bool:
     Returns ``False`` when the attempt is over the limit (it is then not counted); raises
     ``ThrottleUnavailable`` when the counters cannot be reached.
     """
-    try:
+    with _reachable(scope):
         return _limiter().hit(parse(rate), scope, key)
+
+
+@contextlib.contextmanager
+def _reachable(scope: str) -> Iterator[None]:
+    """Turn the storage's connection errors into ``ThrottleUnavailable`` (logged once, here)."""
+    try:
+        yield
     except StorageError as exc:
         logger.warning("rate-limit storage unreachable (%s): refusing %s", type(exc.storage_error).__name__, scope)
         raise ThrottleUnavailable(scope) from exc
@@ -86,12 +95,9 @@ def throttle_window(*, rate: str, scope: str, key: str) -> ThrottleWindow:
     Raises ``ThrottleUnavailable`` when the counters cannot be reached.
     """
     item = parse(rate)
-    try:
+    with _reachable(scope):
         allowed = _limiter().hit(item, scope, key)
         stats = _limiter().get_window_stats(item, scope, key)
-    except StorageError as exc:
-        logger.warning("rate-limit storage unreachable (%s): refusing %s", type(exc.storage_error).__name__, scope)
-        raise ThrottleUnavailable(scope) from exc
     reset_after = max(1, math.ceil(stats.reset_time - time.time()))
     return ThrottleWindow(
         allowed=allowed, limit=item.amount, remaining=max(0, stats.remaining), reset_after=reset_after

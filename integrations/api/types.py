@@ -22,7 +22,6 @@ from integrations import models
 from integrations.selectors import (
     FEED_PAGE_MAX,
     shop_events_after,
-    webhook_attempts_of_delivery,
     webhook_deliveries_of_endpoint,
     webhook_endpoints_of_shop,
 )
@@ -124,10 +123,8 @@ class WebhookDelivery(relay.Node):
 
     @strawberry_django.field(description="Every attempt, oldest first.")
     def log(self) -> list[WebhookAttempt]:
-        """The delivery's attempts."""
-        return cast(
-            list[WebhookAttempt], webhook_attempts_of_delivery(delivery_id=cast(models.WebhookDelivery, self).pk)
-        )
+        """The delivery's attempts (prefetched by ``webhook_deliveries_of_endpoint``)."""
+        return cast(list[WebhookAttempt], list(cast(models.WebhookDelivery, self).log.all()))
 
 
 @strawberry_django.type(

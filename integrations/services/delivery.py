@@ -24,6 +24,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
+from typing import cast
 
 import httpx
 from django.conf import settings
@@ -57,11 +58,15 @@ USER_AGENT = "Patron-Webhooks/1.0"
 
 @dataclass(frozen=True)
 class AttemptOutcome:
-    """What one call of :func:`delivery_attempt` did: ``sent`` is False when there was nothing to send."""
+    """What one call of :func:`delivery_attempt` did: ``sent`` is False when there was nothing to send.
+
+    ``retry_at`` is when a failed delivery's next attempt is due (``None`` unless it is pending).
+    """
 
     sent: bool
     status: str
     status_code: int | None = None
+    retry_at: dt.datetime | None = None
 
 
 def event_body(event: ShopEvent) -> str:
@@ -174,7 +179,10 @@ def delivery_attempt(*, delivery_id: int, now: dt.datetime | None = None, force:
                 )
         WebhookDelivery.objects.filter(pk=delivery.pk).update(**fields)
     status = fields.get("status", DeliveryStatus.PENDING)
-    return AttemptOutcome(sent=True, status=str(status), status_code=status_code)
+    retry_at = fields.get("next_attempt_at") if status == DeliveryStatus.PENDING else None
+    return AttemptOutcome(
+        sent=True, status=str(status), status_code=status_code, retry_at=cast(dt.datetime | None, retry_at)
+    )
 
 
 def endpoint_disable(endpoint: WebhookEndpoint, *, now: dt.datetime, reason: str) -> None:
