@@ -1,21 +1,27 @@
-"""Import throughput on PostgreSQL, and its ratio to the machine's raw "ledger append" rate.
+"""Import throughput on PostgreSQL, its ratio to the machine's raw "ledger append" rate, and its memory.
 
 Run from the repository root against a PostgreSQL server (the database named in the URL is not
 touched; a scratch database next to it is created, migrated and dropped):
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/patron .venv/bin/python bench/import_bench.py [ROWS]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/patron .venv/bin/python bench/import_bench.py [ROWS] \
+        [--per-event-rows N]
 
-Imports the first ROWS (default 20000) CDNOW purchases with ``manage.py import_orders`` (one
-event per row, processed in the importing process exactly as the worker would), then runs
+Imports the first ROWS (default 20000; 0 for the whole file) CDNOW purchases with ``manage.py
+import_orders`` (the set-based replay: one event per row, the same rows the services would
+write, in batches), optionally N rows again with ``--per-event`` (every event through the
+services, as the worker does) into a second scratch database, then runs
 ``../shared/bench/ledger_anchor.sh 10 8`` and prints, one per line:
 
-    events=N seconds=S events_per_second=E
+    events=N seconds=S events_per_second=E import_rss_mb=M
+    per_event events=N seconds=S events_per_second=P import_rss_mb=M      (with --per-event-rows)
     ledger_append_tps=T clients=8 seconds=10
     ratio_to_ledger_anchor=R
+    per_event_ratio_to_ledger_anchor=Q set_based_speedup=X                 (with --per-event-rows)
 
-The anchor is raw SQL with 8 concurrent clients while the import is one sequential process doing
-the whole posting path (order, outbox, enrolment, lot, tier, release), so R is far below 1: it is
-a figure to compare between runs and commits of Patron, measured in the same run as its anchor.
+``import_rss_mb`` is the import process's peak resident memory. The anchor is raw SQL with 8
+concurrent clients (two statements per transaction) while the import is one process writing
+about ten rows per event (order, line, outbox, entries, lot, account, shop events), so R is a
+figure to compare between runs and commits of Patron, measured in the same run as its anchor.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -56,13 +63,25 @@ def _admin_connection(config: dict):
 
 def _manage(url: str, *args: str) -> str:
     """Run ``manage.py`` with ``DATABASE_URL=url``; return its stdout (raise on failure)."""
+    return _manage_measured(url, *args)[0]
+
+
+def _manage_measured(url: str, *args: str) -> tuple[str, float]:
+    """Run ``manage.py`` with ``DATABASE_URL=url``; return its stdout and its peak RSS in MB (raise on failure).
+
+    The peak is the child's own ``ru_maxrss``, read with ``os.wait4`` (its output goes to
+    temporary files meanwhile, so nothing reaps it first).
+    """
     env = {**os.environ, "DATABASE_URL": url}
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{done.stderr[-2000:]}")
-    return done.stdout
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen([sys.executable, "manage.py", *args], cwd=ROOT, env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)  # reaped here: tell Popen not to wait again
+        out.seek(0)
+        err.seek(0)
+        if process.returncode != 0:
+            raise SystemExit(f"manage.py {' '.join(args)} failed:\n{err.read()[-2000:]}")
+        return out.read(), usage.ru_maxrss / 1024
 
 
 def _anchor() -> float | None:
@@ -107,22 +126,46 @@ def scratch_database(prefix: str) -> Iterator[str]:
         admin.close()
 
 
+def _import(url: str, data: Path, rows: int | None, *flags: str) -> tuple[int, float, float, float]:
+    """Import ``rows`` CDNOW rows (all when ``None``) into ``url``; return (events, seconds, events/s, peak RSS MB)."""
+    limit = ("--limit", str(rows)) if rows else ()
+    out, rss = _manage_measured(url, "import_orders", "--format", "cdnow", str(data), *limit, *flags)
+    match = SUMMARY.search(out)
+    if match is None:
+        raise SystemExit(f"no summary line in the import's output:\n{out}")
+    return int(match.group(1)), float(match.group(2)), float(match.group(3)), rss
+
+
 def main() -> None:
-    """Create the scratch database, import, measure the anchor, print the figures, drop it."""
+    """Create the scratch database(s), import, measure the anchor, print the figures, drop them."""
     parser = argparse.ArgumentParser(description="CDNOW import throughput on PostgreSQL.")
-    parser.add_argument("rows", nargs="?", type=int, default=20000, help="CDNOW rows to import (default 20000).")
+    parser.add_argument(
+        "rows", nargs="?", type=int, default=20000, help="CDNOW rows to import (default 20000; 0: the whole file)."
+    )
     parser.add_argument("--data", type=Path, default=CDNOW, help="The CDNOW transactions file.")
+    parser.add_argument(
+        "--per-event-rows",
+        type=int,
+        default=0,
+        help="Also import this many rows with --per-event (the services, one event at a time) for comparison.",
+    )
     args = parser.parse_args()
     with scratch_database("patron_import_bench") as scratch_url:
-        out = _manage(scratch_url, "import_orders", "--format", "cdnow", str(args.data), "--limit", str(args.rows))
-        match = SUMMARY.search(out)
-        if match is None:
-            raise SystemExit(f"no summary line in the import's output:\n{out}")
-        events, seconds, rate = int(match.group(1)), float(match.group(2)), float(match.group(3))
-        print(f"events={events} seconds={seconds:.2f} events_per_second={rate:.1f}")
-        anchor = _anchor()
-        if anchor:
-            print(f"ratio_to_ledger_anchor={rate / anchor:.4f}")
+        events, seconds, rate, rss = _import(scratch_url, args.data, args.rows or None)
+        print(f"events={events} seconds={seconds:.2f} events_per_second={rate:.1f} import_rss_mb={rss:.0f}")
+    per_event = None
+    if args.per_event_rows:
+        with scratch_database("patron_import_bench_pe") as scratch_url:
+            events, seconds, per_event, rss = _import(scratch_url, args.data, args.per_event_rows, "--per-event")
+            print(
+                f"per_event events={events} seconds={seconds:.2f} events_per_second={per_event:.1f} "
+                f"import_rss_mb={rss:.0f}"
+            )
+    anchor = _anchor()
+    if anchor:
+        print(f"ratio_to_ledger_anchor={rate / anchor:.4f}")
+        if per_event:
+            print(f"per_event_ratio_to_ledger_anchor={per_event / anchor:.4f} set_based_speedup={rate / per_event:.1f}")
 
 
 if __name__ == "__main__":

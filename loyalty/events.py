@@ -8,6 +8,8 @@ for every type's body.
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from loyalty.models import EntryKind, MemberAccount, PointsEntry, TierChange
@@ -43,15 +45,70 @@ def member_ref(account: MemberAccount) -> tuple[int, dict[str, Any]]:
             shop_id, external_id = MemberAccount.objects.values_list("program__shop_id", "customer__external_id").get(
                 pk=account.pk
             )
-        cached = (
-            shop_id,
-            {
-                "accountId": node_id("MemberAccount", account.pk),
-                "customerExternalId": external_id,
-            },
-        )
+        cached = (shop_id, member_body(account_id=account.pk, customer_external_id=external_id))
         setattr(account, _REF_CACHE, cached)
     return cached
+
+
+def member_body(*, account_id: int, customer_external_id: str | None) -> dict[str, Any]:
+    """The ``member`` part of every member event's body: the account's Relay id and the customer's external id."""
+    return {"accountId": node_id("MemberAccount", account_id), "customerExternalId": customer_external_id}
+
+
+def entry_event_data(
+    member: dict[str, Any],
+    *,
+    entry_id: int,
+    kind: str,
+    points: int,
+    available_after: int,
+    pending_after: int,
+    reason: str,
+    source_type: str,
+    source_id: str,
+    order_id: int | None,
+) -> dict[str, Any]:
+    """Body of the ``points.*`` event of a ledger entry (see :func:`entry_event_record`)."""
+    return {
+        "member": member,
+        "entryId": node_id("PointsEntry", entry_id),
+        "kind": kind,
+        "points": points,
+        "pointsAvailable": available_after,
+        "pointsPending": pending_after,
+        "reason": reason,
+        "source": {"type": source_type, "id": source_id},
+        "orderId": node_id("Order", order_id) if order_id else None,
+    }
+
+
+def enrolled_event_data(member: dict[str, Any], *, tier_id: int | None, enrolled_at: dt.datetime) -> dict[str, Any]:
+    """Body of ``member.enrolled`` (see :func:`enrolled_event_record`)."""
+    return {
+        "member": member,
+        "tierId": node_id("Tier", tier_id) if tier_id else None,
+        "enrolledAt": enrolled_at.isoformat(),
+    }
+
+
+def tier_changed_event_data(
+    member: dict[str, Any],
+    *,
+    change_id: int,
+    from_tier_id: int | None,
+    to_tier_id: int,
+    qualifying_value: Decimal,
+    reason: str,
+) -> dict[str, Any]:
+    """Body of ``tier.changed`` (see :func:`tier_changed_event_record`)."""
+    return {
+        "member": member,
+        "tierChangeId": node_id("TierChange", change_id),
+        "fromTierId": node_id("Tier", from_tier_id) if from_tier_id else None,
+        "toTierId": node_id("Tier", to_tier_id),
+        "qualifyingValue": str(qualifying_value),
+        "reason": reason,
+    }
 
 
 def entry_event_record(account: MemberAccount, entry: PointsEntry) -> None:
@@ -65,17 +122,18 @@ def entry_event_record(account: MemberAccount, entry: PointsEntry) -> None:
         shop_id=shop_id,
         type=ENTRY_EVENTS[entry.kind],
         occurred_at=entry.created_at,
-        data={
-            "member": member,
-            "entryId": node_id("PointsEntry", entry.pk),
-            "kind": entry.kind,
-            "points": entry.points,
-            "pointsAvailable": entry.available_after,
-            "pointsPending": entry.pending_after,
-            "reason": entry.reason,
-            "source": {"type": entry.source_type, "id": entry.source_id},
-            "orderId": node_id("Order", entry.order_id) if entry.order_id else None,
-        },
+        data=entry_event_data(
+            member,
+            entry_id=entry.pk,
+            kind=entry.kind,
+            points=entry.points,
+            available_after=entry.available_after,
+            pending_after=entry.pending_after,
+            reason=entry.reason,
+            source_type=entry.source_type,
+            source_id=entry.source_id,
+            order_id=entry.order_id,
+        ),
     )
 
 
@@ -86,11 +144,7 @@ def enrolled_event_record(account: MemberAccount) -> None:
         shop_id=shop_id,
         type=EventType.MEMBER_ENROLLED,
         occurred_at=account.enrolled_at,
-        data={
-            "member": member,
-            "tierId": node_id("Tier", account.tier_id) if account.tier_id else None,
-            "enrolledAt": account.enrolled_at.isoformat(),
-        },
+        data=enrolled_event_data(member, tier_id=account.tier_id, enrolled_at=account.enrolled_at),
     )
 
 
@@ -105,12 +159,12 @@ def tier_changed_event_record(account: MemberAccount, change: TierChange) -> Non
         shop_id=shop_id,
         type=EventType.TIER_CHANGED,
         occurred_at=change.created_at,
-        data={
-            "member": member,
-            "tierChangeId": node_id("TierChange", change.pk),
-            "fromTierId": node_id("Tier", change.from_tier_id) if change.from_tier_id else None,
-            "toTierId": node_id("Tier", change.to_tier_id),
-            "qualifyingValue": str(change.qualifying_value),
-            "reason": change.reason,
-        },
+        data=tier_changed_event_data(
+            member,
+            change_id=change.pk,
+            from_tier_id=change.from_tier_id,
+            to_tier_id=change.to_tier_id,
+            qualifying_value=change.qualifying_value,
+            reason=change.reason,
+        ),
     )

@@ -13,3 +13,10 @@ order_points_posted = Signal()
 #: tier-history reason). ``loyalty.apps`` connects it to the re-evaluation actor, so the services
 #: never import the actor module (which imports the services).
 tier_ladder_committed = Signal()
+
+#: Sent by the set-based importer (``loyalty.importers.bulk``) before it replays a program's
+#: history without sending ``order_points_posted`` per event: keyword argument ``program``. A
+#: receiver whose app must see every order event of that program (e.g. referrals, when the program
+#: has referrals) returns a short reason; the importer then replays that program event by event
+#: through the services. Receivers return ``None`` when they do not care.
+order_replay_check = Signal()

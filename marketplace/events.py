@@ -46,6 +46,15 @@ def _announce() -> None:
     shop_events_committed.send(sender=ShopEvent)
 
 
+def shop_event_row(
+    *, shop_id: int, type: EventType, data: Mapping[str, Any], occurred_at: dt.datetime
+) -> dict[str, Any]:
+    """The column values of a new event of shop ``shop_id`` (a new ``uid``), by attribute name: what
+    :func:`shop_event_record` saves, and what the set-based importer writes many of at once (it then
+    announces them with ``shop_events_committed`` after its commit)."""
+    return {"uid": event_uid(), "shop_id": shop_id, "type": type.value, "data": dict(data), "occurred_at": occurred_at}
+
+
 def shop_event_record(*, shop_id: int, type: EventType, data: Mapping[str, Any], occurred_at: dt.datetime) -> ShopEvent:
     """Record one event of shop ``shop_id`` in the caller's transaction; publish it after commit.
 
@@ -53,9 +62,7 @@ def shop_event_record(*, shop_id: int, type: EventType, data: Mapping[str, Any],
     8601). Outside a transaction the event commits at once (autocommit) and is announced then.
     A transaction that records several events announces once.
     """
-    event = ShopEvent.objects.create(
-        uid=event_uid(), shop_id=shop_id, type=type.value, data=dict(data), occurred_at=occurred_at
-    )
+    event = ShopEvent.objects.create(**shop_event_row(shop_id=shop_id, type=type, data=data, occurred_at=occurred_at))
     connection = transaction.get_connection()
     # One announcement per transaction, however many events it records (an order posts several);
     # a rollback discards the pending callback, so the next transaction registers its own.

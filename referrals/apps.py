@@ -14,10 +14,12 @@ class ReferralsConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from loyalty.models import MemberAccount
-        from loyalty.signals import order_points_posted
+        from loyalty.signals import order_points_posted, order_replay_check
+        from referrals.selectors import on_order_replay_check
         from referrals.services import on_member_account_saved, on_order_points_posted
 
         order_points_posted.connect(on_order_points_posted, dispatch_uid="referrals.on_order_points_posted")
+        order_replay_check.connect(on_order_replay_check, dispatch_uid="referrals.on_order_replay_check")
         post_save.connect(
             on_member_account_saved, sender=MemberAccount, dispatch_uid="referrals.on_member_account_saved"
         )

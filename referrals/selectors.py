@@ -199,3 +199,17 @@ def referral_analytics(program: LoyaltyProgram) -> ReferralAnalytics:
         bonus_points_issued=points or 0,
         referred_revenue=revenue or Decimal("0.00"),
     )
+
+
+def on_order_replay_check(sender: object, *, program: LoyaltyProgram, **kwargs: object) -> str | None:
+    """Receiver of ``loyalty.signals.order_replay_check``: a reason when ``program`` has referrals.
+
+    Referral codes are given at enrolment (``post_save``) and referrals complete on a delivered
+    order (``order_points_posted``); the set-based importer sends neither, so a program whose
+    referrals are enabled, or that has any referral, is replayed event by event. Two queries.
+    """
+    if ReferralProgram.objects.filter(program=program, enabled=True).exists():
+        return "referrals are enabled"
+    if Referral.objects.filter(program=program).exists():
+        return "the program has referrals"
+    return None

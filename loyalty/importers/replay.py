@@ -19,12 +19,22 @@ from django.db import transaction
 from django.utils import timezone
 
 from loyalty.importers.base import ImportBatch, ImportEvent, ShopSpec
+from loyalty.importers.bulk import (
+    BulkEvent,
+    BulkRefused,
+    BulkResult,
+    ProgramContext,
+    bulk_check,
+    bulk_replay,
+    customer_ids,
+)
 from loyalty.models import LoyaltyProgram, MemberAccount, Tier
 from loyalty.services.lifecycle import ReleaseSummary, points_release_due
 from loyalty.services.orders import order_event_process
 from loyalty.services.programs import program_create, standard_tiers
+from loyalty.signals import order_replay_check
 from marketplace.errors import OrderError
-from marketplace.models import OrderStatus, Shop
+from marketplace.models import Order, OrderEvent, OrderStatus, Shop
 from marketplace.services.orders import OrderEventInput, order_event_record
 
 #: Ids per ``IN (...)`` list: well below SQLite's bound on query parameters.
@@ -168,21 +178,142 @@ def _tier_distribution(pairs: set[tuple[int, int]]) -> tuple[int, list[tuple[str
     return members, tiers
 
 
+def _event_input(batch: ImportBatch, event: ImportEvent, shop: Shop) -> OrderEventInput:
+    """The order service's input for one imported event."""
+    return OrderEventInput(
+        shop_id=shop.pk,
+        order_external_id=event.order_external_id,
+        status=event.status,
+        currency=batch.shops[event.shop_external_id].currency,
+        occurred_at=event.occurred_at,
+        customer=event.customer,
+        lines=event.lines,
+        shipping_amount=event.shipping_amount,
+    )
+
+
+def _set_based_programs(shops: dict[str, Shop]) -> dict[int, ProgramContext]:
+    """Programs (by shop id) whose history can be replayed set-based: active, and no app objects.
+
+    A paused program acts only on returns of existing members, and higher apps (referrals) may
+    need every event through ``order_points_posted`` (``order_replay_check``): those shops are
+    replayed event by event.
+    """
+    contexts: dict[int, ProgramContext] = {}
+    for chunk in _chunks([shop.pk for shop in shops.values()]):
+        for program in LoyaltyProgram.objects.select_related("shop").filter(shop_id__in=chunk, active=True):
+            if not any(reason for _, reason in order_replay_check.send(sender=LoyaltyProgram, program=program)):
+                contexts[program.shop_id] = ProgramContext.load(program)
+    return contexts
+
+
+def _fresh_members(
+    events: list[ImportEvent], shops: dict[str, Shop], contexts: dict[int, ProgramContext]
+) -> set[tuple[str, str]]:
+    """``(shop external id, customer external id)`` of the members the set-based replay may take.
+
+    A member is fresh when their shop's program is in ``contexts``, the customer has no account
+    in it and no order in the shop, none of their orders in the batch exists in the shop yet, and
+    no order of theirs in the batch is claimed by another customer too (the service refuses
+    that). Everything else, and every partial return, goes through the per-event path. A fixed
+    number of queries per ``CHUNK`` customers or orders.
+    """
+    members = {(e.shop_external_id, e.customer.external_id) for e in events if shops[e.shop_external_id].pk in contexts}
+    stale: set[tuple[str, str]] = set()
+    owners: dict[tuple[str, str], set[str]] = {}
+    for event in events:
+        owners.setdefault((event.shop_external_id, event.order_external_id), set()).add(event.customer.external_id)
+        if event.status == OrderStatus.PARTIALLY_RETURNED:
+            stale.add((event.shop_external_id, event.customer.external_id))
+    for (shop_external_id, _), customers in owners.items():
+        if len(customers) > 1:
+            stale.update((shop_external_id, customer) for customer in customers)
+    known_ids = customer_ids(customer for _, customer in members)
+    external_of = {pk: external_id for external_id, pk in known_ids.items()}
+    for shop_external_id, shop in shops.items():
+        if shop.pk not in contexts:
+            continue
+        program_id = contexts[shop.pk].program.pk
+        known = sorted(
+            known_ids[customer]
+            for shop_ext, customer in members
+            if shop_ext == shop_external_id and customer in known_ids
+        )
+        for ids in _chunks(known):
+            taken = set(
+                MemberAccount.objects.filter(program_id=program_id, customer_id__in=ids).values_list(
+                    "customer_id", flat=True
+                )
+            )
+            taken.update(Order.objects.filter(shop=shop, customer_id__in=ids).values_list("customer_id", flat=True))
+            stale.update((shop_external_id, external_of[pk]) for pk in taken)
+        order_ids = sorted({order for (shop_ext, order) in owners if shop_ext == shop_external_id})
+        for chunk in _chunks(order_ids):
+            for order_id in Order.objects.filter(shop=shop, external_id__in=chunk).values_list(
+                "external_id", flat=True
+            ):
+                stale.update((shop_external_id, customer) for customer in owners[(shop_external_id, order_id)])
+    return members - stale
+
+
+def _skip_imported(
+    batch: ImportBatch,
+    ordered: list[ImportEvent],
+    shops: dict[str, Shop],
+    program_of: dict[int, int],
+    pairs: set[tuple[int, int]],
+) -> tuple[list[ImportEvent], int]:
+    """Leave out the events already recorded with the same input and processed: ``(the rest, how many)``.
+
+    What ``order_event_record`` (a replay of the key) and ``order_event_process`` (already
+    processed) would do for them is nothing, so a re-run of a big file does not call the services
+    per event. A key recorded with other input, or not processed yet, stays in (the service
+    refuses the first, processes the second). Adds the skipped events' members to ``pairs``.
+    One query per ``CHUNK`` events.
+    """
+    keys = {id(event): event.idempotency_key(batch.format) for event in ordered}
+    found: dict[str, tuple[str, bool, int, int]] = {}
+    for chunk in _chunks(list(keys.values())):
+        rows = OrderEvent.objects.filter(idempotency_key__in=chunk).values_list(
+            "idempotency_key", "request_fingerprint", "processed_at", "order__customer_id", "order__shop_id"
+        )
+        found.update(
+            (key, (fingerprint, done is not None, customer, shop)) for key, fingerprint, done, customer, shop in rows
+        )
+    if not found:
+        return ordered, 0
+    rest = []
+    for event in ordered:
+        stored = found.get(keys[id(event)])
+        shop = shops[event.shop_external_id]
+        if stored is not None and stored[1] and stored[0] == _event_input(batch, event, shop).fingerprint():
+            pairs.add((stored[2], program_of[stored[3]]))
+        else:
+            rest.append(event)
+    return rest, len(ordered) - len(rest)
+
+
 def batch_replay(
     batch: ImportBatch,
     *,
     via_worker: bool = False,
     release: bool = True,
+    per_event: bool = False,
     progress: Callable[[list[ImportEvent]], Iterable[ImportEvent]] | None = None,
 ) -> ImportSummary:
     """Post ``batch`` in event-time order (stable on file order) and summarise it.
 
-    Without ``via_worker`` each event is recorded with ``notify=False`` and processed at once
-    with ``broadcast=False`` (a replay of history is not live news); then, with ``release``,
-    ``points_release_due(now)`` makes available the points whose return window has passed.
-    With ``via_worker`` events are recorded with ``notify=True``: the ``order_event_committed``
-    signal queues the loyalty actor after each commit and workers do the rest (nothing is
-    processed or released here). ``progress`` wraps the event list (e.g. a tqdm bar).
+    By default the events of *fresh* members (no account in the shop's program, no order in the
+    shop yet: a first import) are replayed set-based by ``loyalty.importers.bulk``, which writes
+    exactly the rows the per-event path writes, in batches; the other events (and all of them
+    with ``per_event``, or when some event of the fresh members would be refused, so that the
+    refusal stops the import where the per-event path stops it) go through the per-event path:
+    each event is recorded with ``notify=False`` and processed at once with ``broadcast=False``
+    (a replay of history is not live news). Then, with ``release``, the points whose return
+    window has passed are released as ``points_release_due(now)`` does. With ``via_worker``
+    events are recorded with ``notify=True``: the ``order_event_committed`` signal queues the
+    loyalty actor after each commit and workers do the rest (nothing is processed or released
+    here). ``progress`` wraps the event lists (e.g. a tqdm bar).
 
     Raises :class:`ReplayError` at the first event the service refuses; events before it stay.
     """
@@ -196,24 +327,43 @@ def batch_replay(
     ordered = sorted(batch.events, key=ImportEvent.sort_key)
     pairs: set[tuple[int, int]] = set()
     points = done = 0
-    for event in progress(ordered) if progress is not None else ordered:
+    bulk = BulkResult()
+    skipped = 0
+    if not via_worker and not per_event:
+        ordered, skipped = _skip_imported(batch, ordered, shops, program_of, pairs)
+        contexts = _set_based_programs(shops)
+        fresh = _fresh_members(ordered, shops, contexts)
+        chosen = [e for e in ordered if (e.shop_external_id, e.customer.external_id) in fresh]
+        set_based = [
+            BulkEvent(
+                data=_event_input(batch, e, shops[e.shop_external_id]),
+                idempotency_key=e.idempotency_key(batch.format),
+                shop=shops[e.shop_external_id],
+                customer_external_id=e.customer.external_id,
+                source=e.source,
+            )
+            for e in chosen
+        ]
+        try:
+            bulk_check(set_based)
+        except BulkRefused:
+            chosen, set_based = [], []
+        if set_based:
+            bulk = bulk_replay(set_based, contexts, release=release, progress=progress)  # type: ignore[arg-type]
+            pairs |= bulk.pairs
+            taken = set(map(id, chosen))
+            ordered = [e for e in ordered if id(e) not in taken]
+    for event in progress(ordered) if progress is not None and ordered else ordered:
         shop = shops[event.shop_external_id]
-        data = OrderEventInput(
-            shop_id=shop.pk,
-            order_external_id=event.order_external_id,
-            status=event.status,
-            currency=batch.shops[event.shop_external_id].currency,
-            occurred_at=event.occurred_at,
-            customer=event.customer,
-            lines=event.lines,
-            shipping_amount=event.shipping_amount,
-        )
         try:
             result = order_event_record(
-                data=data, idempotency_key=event.idempotency_key(batch.format), actor=None, notify=via_worker
+                data=_event_input(batch, event, shop),
+                idempotency_key=event.idempotency_key(batch.format),
+                actor=None,
+                notify=via_worker,
             )
         except OrderError as exc:
-            raise ReplayError(event, exc, done) from exc
+            raise ReplayError(event, exc, skipped + bulk.events + done) from exc
         pairs.add((result.order.customer_id, program_of[shop.pk]))
         done += 1
         if via_worker:
@@ -223,15 +373,20 @@ def batch_replay(
             points += outcome.points
     released = None
     if release and not via_worker:
-        released = points_release_due(now=timezone.now(), broadcast=False)
+        rest = points_release_due(now=timezone.now(), broadcast=False)
+        released = ReleaseSummary(
+            accounts=rest.accounts + bulk.release_accounts,
+            lots=rest.lots + bulk.release_lots,
+            points=rest.points + bulk.release_points,
+        )
     members, tiers = _tier_distribution(pairs)
     return ImportSummary(
         format=batch.format,
         orders=batch.orders,
-        events=done,
+        events=skipped + bulk.events + done,
         members=members,
         shops=len(shops),
-        points_posted=points,
+        points_posted=points + bulk.points_posted,
         tiers=tiers,
         seconds=time.perf_counter() - started,
         queued=via_worker,

@@ -81,6 +81,16 @@ class Movement:
     unrecovered_points: int = 0
 
 
+def counter_deltas(kind: str, points: int) -> tuple[int, int, int]:
+    """How an entry of ``kind`` moving ``points`` (signed) moves the account's lifetime, redeemed
+    and expired counters (the module docstring's table); also used by the set-based importer."""
+    return (
+        points if kind in LIFETIME_KINDS else 0,
+        -points if kind in REDEEMED_KINDS else 0,
+        -points if kind in EXPIRED_KINDS else 0,
+    )
+
+
 def entry_existing(*, idempotency_key: str) -> PointsEntry | None:
     """The entry already posted under ``idempotency_key``, if any."""
     return PointsEntry.objects.filter(idempotency_key=idempotency_key).first()
@@ -97,9 +107,7 @@ def _append(account: MemberAccount, movement: Movement) -> PointsEntry:
         raise LoyaltyError(LoyaltyErrorCode.INSUFFICIENT_POINTS, "The balance cannot go below zero.")
     if not movement.reason:
         raise LoyaltyError(LoyaltyErrorCode.REASON_REQUIRED, "Every ledger entry needs a reason.")
-    lifetime_delta = movement.points if movement.kind in LIFETIME_KINDS else 0
-    redeemed_delta = -movement.points if movement.kind in REDEEMED_KINDS else 0
-    expired_delta = -movement.points if movement.kind in EXPIRED_KINDS else 0
+    lifetime_delta, redeemed_delta, expired_delta = counter_deltas(movement.kind, movement.points)
     entry = PointsEntry.objects.create(
         account=account,
         kind=movement.kind,

@@ -29,7 +29,7 @@ from loyalty.services.lifecycle import points_release_due
 from loyalty.services.orders import order_event_process, points_paid_shares
 from marketplace.errors import OrderError
 from marketplace.models import Category, Order, OrderEvent, OrderLine, OrderStatus
-from marketplace.services.orders import order_event_record
+from marketplace.services.orders import CustomerInput, ReturnedLineInput, order_event_record
 from tests.api.graphql import gid, gql, login
 from tests.factories import CustomerFactory, order_input, shop_with_program, staff
 from tests.live import GroupListener
@@ -411,6 +411,26 @@ def test_the_fingerprint_of_an_event_without_the_new_fields_is_unchanged():
     legacy = {k: v for k, v in asdict(data).items() if k not in ("points_paid_amount", "returned_lines")}
     assert data.fingerprint() == hashlib.sha256(json.dumps(legacy, sort_keys=True, default=str).encode()).hexdigest()
     assert order_input(shop, "A1", points_paid="1.00").fingerprint() != data.fingerprint()
+
+
+def test_the_fingerprint_is_the_sha256_of_the_input_as_asdict_gives_it():
+    import hashlib
+    import json
+    from dataclasses import asdict, replace
+
+    # Given an input with every part filled in: customer, lines, points paid, returned lines
+    shop = shop_with_program()
+    data = replace(
+        order_input(shop, "A1", points_paid="1.00"),
+        status="partially_returned",
+        customer=CustomerInput(external_id="c-1", display_name="Ann", email="ann@example.com"),
+        returned_lines=(ReturnedLineInput(line_no=1, quantity=1),),
+    )
+    assert data.lines
+
+    # Then its fingerprint is the digest of ``asdict`` (what every stored event was keyed with)
+    expected = hashlib.sha256(json.dumps(asdict(data), sort_keys=True, default=str).encode()).hexdigest()
+    assert data.fingerprint() == expected
 
 
 @pytest.mark.django_db(transaction=True)

@@ -40,7 +40,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        """PATH, --format, --limit, --via-worker, --no-release."""
+        """PATH, --format, --limit, --via-worker, --no-release, --per-event."""
         parser.add_argument("path", help="File (cdnow, csv; .gz or plain) or directory (olist).")
         parser.add_argument("--format", required=True, choices=sorted(READERS), help="Format of PATH.")
         parser.add_argument(
@@ -53,6 +53,11 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--no-release", action="store_true", help="Do not release pending points whose return window passed."
+        )
+        parser.add_argument(
+            "--per-event",
+            action="store_true",
+            help="Replay every event through the services one by one (slower; the default writes the same rows).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -82,7 +87,13 @@ class Command(BaseCommand):
             return tqdm(events, total=len(events), desc=f"import {fmt}", unit="event", file=sys.stderr, disable=None)
 
         try:
-            summary = batch_replay(batch, via_worker=via_worker, release=not options["no_release"], progress=progress)
+            summary = batch_replay(
+                batch,
+                via_worker=via_worker,
+                release=not options["no_release"],
+                per_event=bool(options["per_event"]),
+                progress=progress,
+            )
         except ReplayError as exc:
             raise CommandError(
                 f"stopped at {exc}; the {exc.done} events before it are imported and "
