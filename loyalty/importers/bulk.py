@@ -38,11 +38,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, connections, models, transaction
 from django.utils import timezone
 
 from loyalty.events import (
@@ -72,7 +73,7 @@ from loyalty.services.periods import lot_expires_at
 from loyalty.services.rules import CENT, QuoteLine, earning_quote, points_paid_shares, program_rules
 from loyalty.services.tiers import program_tiers, tier_for_value, window_bounds
 from marketplace.errors import OrderError, OrderErrorCode
-from marketplace.events import shop_event_row, shop_events_committed
+from marketplace.events import event_uids, shop_event_row, shop_events_committed
 from marketplace.models import (
     Category,
     Customer,
@@ -95,10 +96,11 @@ from marketplace.services.orders import (
     order_returns_apply,
 )
 
-#: Events whose rows are written in one transaction. 10,000 keeps a chunk's rows (about ten per
-#: event, as dicts) near 100 MB while the rows a later chunk must update again (accounts, lots
-#: released later) stay few.
-CHUNK_EVENTS = 10000
+#: Events whose rows are written in one transaction. 2,500 keeps a batch's rows (about ten dicts
+#: per event) near 25 MB, two of them in memory at once while one is written: the whole CDNOW
+#: file peaks at about 420 MB (5,000: 475 MB, 10,000: 506 MB) at the same speed, the writer
+#: thread hiding the extra commits and the updates of rows an earlier batch wrote.
+CHUNK_EVENTS = 2500
 
 
 def reserve_ids(model: type[models.Model], count: int) -> list[int]:
@@ -463,7 +465,7 @@ _LOT_CHANGES = ["remaining", "released_at"]
 
 
 class _Writer:
-    """Rows created or changed since the last flush, written in one transaction by :meth:`flush`."""
+    """Rows created or changed since the last :meth:`snapshot`, which hands them over as a :class:`_Batch`."""
 
     def __init__(self) -> None:
         self.created: dict[type[models.Model], list[dict[str, Any]]] = defaultdict(list)
@@ -476,39 +478,107 @@ class _Writer:
         """A new row of ``model`` to insert (attribute names; rows of one model keep their order)."""
         self.created[model].append(row)
 
-    def flush(self) -> None:
-        """Insert the new rows and update the changed ones, in one durable transaction; announce shop events."""
+    def snapshot(self) -> _Batch:
+        """Take the rows created or changed since the last call, as they stand, and start afresh.
+
+        Rows of a batch taken here are new to the database; whatever a later batch changes in
+        them is an update.
+        """
         orders, accounts, lots = self.orders.values(), self.accounts.values(), self.lots.values()
         created = self.created
-        with transaction.atomic(durable=True):
-            # Parents before children (SQLite checks foreign keys at once; PostgreSQL at commit).
-            rows_insert(Order, [order.row() for order in orders if order.new])
-            rows_insert(OrderLine, [line.row() for order in orders if order.new for line in order.lines])
-            rows_insert(OrderEvent, created.pop(OrderEvent, []))
-            rows_insert(MemberAccount, [account.row() for account in accounts if account.new])
-            rows_insert(TierChange, created.pop(TierChange, []))
-            rows_insert(PointsEntry, created.pop(PointsEntry, []))
-            rows_insert(PointsLot, [lot.row() for lot in lots if lot.new])
-            rows_insert(PointsLotConsumption, created.pop(PointsLotConsumption, []))
-            announced = rows_insert(ShopEvent, created.pop(ShopEvent, []))
-            rows_update(Order, _ORDER_CHANGES, [order.row() for order in orders if not order.new])
-            rows_update(
-                OrderLine,
-                ["returned_quantity"],
-                [{"id": line.pk, "returned_quantity": line.returned_quantity} for line in self.lines.values()],
-            )
-            rows_update(MemberAccount, _ACCOUNT_CHANGES, [account.row() for account in accounts if not account.new])
-            rows_update(PointsLot, _LOT_CHANGES, [lot.row() for lot in lots if not lot.new])
-            if announced:
-                transaction.on_commit(lambda: shop_events_committed.send(sender=ShopEvent))
-        assert not created, f"rows of {list(created)} were not written"
+        batch = _Batch(
+            inserts=[
+                (Order, [order.row() for order in orders if order.new]),
+                (OrderLine, [line.row() for order in orders if order.new for line in order.lines]),
+                (OrderEvent, created.pop(OrderEvent, [])),
+                (MemberAccount, [account.row() for account in accounts if account.new]),
+                (TierChange, created.pop(TierChange, [])),
+                (PointsEntry, created.pop(PointsEntry, [])),
+                (PointsLot, [lot.row() for lot in lots if lot.new]),
+                (PointsLotConsumption, created.pop(PointsLotConsumption, [])),
+                (ShopEvent, created.pop(ShopEvent, [])),
+            ],
+            updates=[
+                (Order, _ORDER_CHANGES, [order.row() for order in orders if not order.new]),
+                (
+                    OrderLine,
+                    ["returned_quantity"],
+                    [{"id": line.pk, "returned_quantity": line.returned_quantity} for line in self.lines.values()],
+                ),
+                (MemberAccount, _ACCOUNT_CHANGES, [account.row() for account in accounts if not account.new]),
+                (PointsLot, _LOT_CHANGES, [lot.row() for lot in lots if not lot.new]),
+            ],
+        )
+        assert not created, f"rows of {list(created)} were not queued"
         for order in orders:
             order.new = False
         for account in accounts:
             account.new = False
         for lot in lots:
             lot.new = False
-        self.orders, self.accounts, self.lots, self.lines = {}, {}, {}, {}
+        self.created, self.orders, self.accounts, self.lots, self.lines = defaultdict(list), {}, {}, {}, {}
+        return batch
+
+
+@dataclass
+class _Batch:
+    """Rows to write in one transaction: inserts (parents first) and updates, per model."""
+
+    inserts: list[tuple[type[models.Model], list[dict[str, Any]]]]
+    updates: list[tuple[type[models.Model], list[str], list[dict[str, Any]]]]
+
+    def write(self) -> None:
+        """Insert, then update, in one durable transaction; announce the shop events after commit."""
+        with transaction.atomic(durable=True):
+            # Parents before children (SQLite checks foreign keys at once; PostgreSQL at commit).
+            announced = 0
+            for model, rows in self.inserts:
+                written = rows_insert(model, rows)
+                announced += written if model is ShopEvent else 0
+            for model, fields, rows in self.updates:
+                rows_update(model, fields, rows)
+            if announced:
+                transaction.on_commit(lambda: shop_events_committed.send(sender=ShopEvent))
+
+
+class _BatchWriter:
+    """Writes batches one after another, on a thread of its own when it can.
+
+    On PostgreSQL outside any transaction, a batch is written (its own connection, its own
+    transaction) while the replay computes the next one, so the database's work and Python's
+    overlap; the next batch waits for the previous commit, since it may update its rows. Inside
+    a transaction (tests) or on SQLite, batches are written in the caller's thread and
+    connection. A failed batch raises in the caller at the next :meth:`submit` or :meth:`close`.
+    """
+
+    def __init__(self) -> None:
+        threaded = connection.vendor == "postgresql" and not connection.in_atomic_block
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-writer") if threaded else None
+        self.pending: Future[None] | None = None
+
+    def submit(self, batch: _Batch) -> None:
+        """Write ``batch`` after the previous one (at once when not threaded)."""
+        if self.pool is None:
+            batch.write()
+            return
+        self.wait()
+        self.pending = self.pool.submit(batch.write)
+
+    def wait(self) -> None:
+        """Wait for the batch being written; raise its error."""
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending.result()
+
+    def close(self) -> None:
+        """Wait for the last batch, close the writer thread's connection and the thread."""
+        if self.pool is None:
+            return
+        try:
+            self.wait()
+        finally:
+            self.pool.submit(connections.close_all).result()
+            self.pool.shutdown()
 
 
 class _Replayer:
@@ -519,7 +589,9 @@ class _Replayer:
         self.customers = customers  # external id -> pk
         self.now = now
         self.ids = IdPool()
+        self.uids: list[str] = []
         self.writer = _Writer()
+        self.batches = _BatchWriter()
         self.orders: dict[tuple[int, str], _Order] = {}
         self.accounts: dict[tuple[int, int], _Account] = {}  # (customer id, program id)
         self.categories: dict[str, int] = {}
@@ -529,7 +601,10 @@ class _Replayer:
     # --- rows -------------------------------------------------------------------------------
 
     def _shop_event(self, account: _Account, type: EventType, data: dict, at: dt.datetime) -> None:
-        row = shop_event_row(shop_id=account.program.shop_id, type=type, data=data, occurred_at=at)
+        if not self.uids:
+            self.uids = event_uids(1000)
+        uid = self.uids.pop()
+        row = shop_event_row(shop_id=account.program.shop_id, type=type, data=data, occurred_at=at, uid=uid)
         self.writer.add(ShopEvent, row)
 
     def _touch(self, account: _Account) -> None:
@@ -1034,16 +1109,28 @@ def _customers(events: list[BulkEvent]) -> dict[str, int]:
         if event.data.customer is not None:
             given.setdefault(event.data.customer.external_id, event.data.customer)
     ids = customer_ids(given)
-    create = [
-        Customer(
-            external_id=external_id, display_name=customer.display_name, email=customer.email, phone=customer.phone
-        )
-        for external_id, customer in given.items()
-        if external_id not in ids
+    new = [(external_id, customer) for external_id, customer in given.items() if external_id not in ids]
+    if not new:
+        return ids
+    keys = reserve_ids(Customer, len(new))
+    rows: list[dict[str, Any]] = [
+        {
+            "id": key,
+            "external_id": external_id,
+            "display_name": customer.display_name,
+            "email": customer.email,
+            "phone": customer.phone,
+        }
+        for key, (external_id, customer) in zip(keys, new, strict=True)
     ]
-    if create:
-        Customer.objects.bulk_create(create, batch_size=2000, ignore_conflicts=True)
-        ids.update(customer_ids(external_id for external_id in given if external_id not in ids))
+    try:
+        with transaction.atomic():
+            rows_insert(Customer, rows)
+    except IntegrityError:  # another process created some of them meanwhile: theirs stand
+        Customer.objects.bulk_create([Customer(**row) for row in rows], ignore_conflicts=True)
+        ids.update(customer_ids(external_id for external_id, _ in new))
+    else:
+        ids.update((row["external_id"], row["id"]) for row in rows)
     return ids
 
 
@@ -1066,11 +1153,14 @@ def bulk_replay(
     customers = _customers(events)
     replayer = _Replayer(contexts, customers, timezone.now())
     replayer.categories, replayer.products = _references(events)
-    for done, event in enumerate(progress(events) if progress is not None else events, start=1):
-        replayer.event(event)
-        if done % CHUNK_EVENTS == 0:
-            replayer.writer.flush()
-    if release:
-        replayer.release_all(timezone.now())
-    replayer.writer.flush()
+    try:
+        for done, event in enumerate(progress(events) if progress is not None else events, start=1):
+            replayer.event(event)
+            if done % CHUNK_EVENTS == 0:
+                replayer.batches.submit(replayer.writer.snapshot())
+        if release:
+            replayer.release_all(timezone.now())
+        replayer.batches.submit(replayer.writer.snapshot())
+    finally:
+        replayer.batches.close()
     return replayer.result

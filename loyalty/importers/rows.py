@@ -2,7 +2,9 @@
 
 Rows are plain dicts of column attribute names (``account_id``, not ``account``) to Python values,
 so no model instance is built per inserted row. On PostgreSQL inserts go through ``COPY ... FROM
-STDIN`` (psycopg2's ``copy_expert``; ``pgbulk.copy`` needs psycopg 3, which Patron does not use)
+STDIN`` in CSV format (written by the ``csv`` module, sent with psycopg2's ``copy_expert``;
+``pgbulk.copy`` needs psycopg 3, which Patron does not use; ``\\N`` is NULL, so rows holding that
+very text go through ``bulk_create`` instead)
 and updates through django-pgbulk's ``UPDATE ... FROM (VALUES ...)``; on any other database
 (SQLite, the embedded default) through Django's ``bulk_create`` / ``bulk_update``. Both paths
 store the same values: the text COPY receives is what psycopg2 would send for each value.
@@ -13,10 +15,11 @@ the order service's own checks before anything is written.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pgbulk
@@ -24,30 +27,6 @@ from django.db import connection, models
 from django.utils import timezone
 
 _NULL = r"\N"
-
-
-def _text(value: object) -> str:
-    """A text value as COPY's CSV format reads it: quoted, inner quotes doubled."""
-    return '"' + str(value).replace('"', '""') + '"'
-
-
-def _formatter(field: models.Field) -> Callable[[Any], str]:
-    """How one column's Python values are written for COPY (CSV format, ``\\N`` for NULL).
-
-    Only text can hold the separator or a quote, so only text is quoted; numbers and times are
-    written as psycopg2 would send them.
-    """
-    internal = field.get_internal_type()
-    if internal == "JSONField":
-        encoder = getattr(field, "encoder", None)
-        return lambda value: _text(json.dumps(value, cls=encoder))
-    if internal == "DateTimeField":
-        return dt.datetime.isoformat
-    if internal == "BooleanField":
-        return lambda value: "t" if value else "f"
-    if internal in ("CharField", "TextField", "SlugField", "EmailField", "URLField"):
-        return _text
-    return str
 
 
 class _Table:
@@ -59,8 +38,13 @@ class _Table:
     def __init__(self, model: type[models.Model], with_pk: bool) -> None:
         self.model = model
         self.fields = [field for field in model._meta.concrete_fields if with_pk or not field.primary_key]
-        self.formatters = [_formatter(field) for field in self.fields]
-        self.pairs = list(zip(self.fields, self.formatters, strict=True))
+        #: Positions and encoders of the JSON columns (the only values COPY needs converted:
+        #: numbers, text and times are written as ``str`` gives them, which PostgreSQL reads).
+        self.json = [
+            (index, getattr(field, "encoder", None))
+            for index, field in enumerate(self.fields)
+            if field.get_internal_type() == "JSONField"
+        ]
         self.sql = "COPY {} ({}) FROM STDIN WITH (FORMAT csv, NULL '{}')".format(
             connection.ops.quote_name(model._meta.db_table),
             ", ".join(connection.ops.quote_name(field.column or field.attname) for field in self.fields),
@@ -86,6 +70,24 @@ class _Table:
         return row[field.attname] if field.attname in row else self.missing(field, now)
 
 
+def _copy_text(table: _Table, rows: list[Mapping[str, Any]], now: dt.datetime) -> io.StringIO | None:
+    """The rows as COPY's CSV text (``\\N`` for NULL), or ``None`` when a value is the text ``\\N`` itself
+    (COPY would read it as NULL; the caller then inserts those rows another way)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    getters = [(field.attname, table.missing(field, now)) for field in table.fields]
+    for row in rows:
+        values = [row.get(attname, missing) for attname, missing in getters]
+        if _NULL in values:
+            return None
+        for index, encoder in table.json:
+            if values[index] is not None:
+                values[index] = json.dumps(values[index], cls=encoder)
+        writer.writerow([_NULL if value is None else value for value in values])
+    buffer.seek(0)
+    return buffer
+
+
 def rows_insert(model: type[models.Model], rows: Iterable[Mapping[str, Any]]) -> int:
     """Insert ``rows`` (attribute name -> value) into ``model``'s table; return how many.
 
@@ -98,21 +100,11 @@ def rows_insert(model: type[models.Model], rows: Iterable[Mapping[str, Any]]) ->
         return 0
     table = _Table.of(model, with_pk=model._meta.pk.attname in rows[0])
     now = timezone.now()
-    if connection.vendor != "postgresql":
+    buffer = _copy_text(table, rows, now) if connection.vendor == "postgresql" else None
+    if buffer is None:
         instances = [model(**{f.attname: table.value(f, row, now) for f in table.fields}) for row in rows]
         model._default_manager.bulk_create(instances, batch_size=1000)
         return len(rows)
-    buffer = io.StringIO()
-    write = buffer.write
-    columns = [(field.attname, table.missing(field, now), formatter) for field, formatter in table.pairs]
-    for row in rows:
-        cells = []
-        for attname, missing, formatter in columns:
-            value = row.get(attname, missing)
-            cells.append(_NULL if value is None else formatter(value))
-        write(",".join(cells))
-        write("\n")
-    buffer.seek(0)
     with connection.cursor() as cursor:
         cursor.cursor.copy_expert(table.sql, buffer)  # the psycopg2 cursor under Django's wrapper
     return len(rows)

@@ -17,6 +17,7 @@ import datetime as dt
 import io
 import random
 import re
+import threading
 from decimal import Decimal
 from pathlib import Path
 
@@ -44,6 +45,13 @@ from marketplace.models import Category, Order, OrderEvent, OrderLine, Shop, Sho
 pytestmark = pytest.mark.django_db
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+
+
+@pytest.fixture(autouse=True)
+def small_batches(monkeypatch):
+    """Batches of 97 events, so that every import here spans batches: rows a batch wrote (accounts,
+    lots released later, orders that move on) are updated by later ones."""
+    monkeypatch.setattr("loyalty.importers.bulk.CHUNK_EVENTS", 97)
 
 
 def import_orders(*args: str, **options) -> dict[str, str]:
@@ -437,3 +445,45 @@ def test_made_up_histories_import_the_same_both_ways(tmp_path, seed):
     assert_same(before, snaps["after"])
     assert per_event["points_posted"] == set_based["points_posted"]
     assert_ledger_clean()
+
+
+def test_rows_insert_keeps_nulls_empty_texts_and_a_text_that_looks_like_copys_null():
+    # Given customers whose texts are empty, NULL-like or quoted, and one without a phone column
+    from loyalty.importers.bulk import reserve_ids
+    from loyalty.importers.rows import rows_insert
+    from marketplace.models import Customer
+
+    keys = reserve_ids(Customer, 3)
+    rows = [
+        {"id": keys[0], "external_id": "plain", "display_name": "", "email": "a@example.com", "phone": ""},
+        {"id": keys[1], "external_id": "nullish", "display_name": r"\N", "email": "", "phone": "1"},
+        {"id": keys[2], "external_id": 'say "hi", twice', "display_name": "x,y\nz", "email": ""},
+    ]
+
+    # When they are written in one go
+    assert rows_insert(Customer, rows) == 3
+
+    # Then every value reads back as given (defaults for what was left out), none became NULL
+    stored = {c.external_id: c for c in Customer.objects.filter(pk__in=keys)}
+    assert stored["plain"].display_name == ""
+    assert stored["nullish"].display_name == r"\N"
+    assert stored['say "hi", twice'].display_name == "x,y\nz"
+    assert stored['say "hi", twice'].phone == ""
+    assert stored["plain"].created_at is not None
+    assert stored["plain"].user_id is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_batches_are_written_on_their_own_thread_with_the_same_rows():
+    # Given no surrounding transaction (as when the command runs), so each batch is written on
+    # the writer thread's own connection while the next one is computed
+    path = str(SAMPLES / "cdnow_sample.csv.gz")
+
+    # When the sample is imported per event and then set-based
+    per_event, set_based, snaps = both_ways(path, format="cdnow")
+
+    # Then the rows are the same, and the writer thread left no connection behind
+    assert_same(snaps["before"], snaps["after"])
+    assert per_event["points_posted"] == set_based["points_posted"]
+    assert_ledger_clean()
+    assert not [thread for thread in threading.enumerate() if thread.name.startswith("bulk-writer")]
