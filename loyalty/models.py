@@ -86,6 +86,15 @@ class LoyaltyProgram(models.Model):
     )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    config_version = models.PositiveBigIntegerField(
+        default=0,
+        editable=False,
+        help_text=(
+            "Bumped by database triggers on every change of the program's tiers, earning rules (and "
+            "their categories and tiers) and referral settings; never lowered. Workers key their "
+            "per-process caches of those rows on it (loyalty.services.tiers.program_config_cached)."
+        ),
+    )
 
     class Meta:
         constraints = [

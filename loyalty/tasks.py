@@ -16,7 +16,12 @@ from dramatiq_crontab import cron
 
 from loyalty.services.lifecycle import points_expire_due, points_release_due, tiers_requalify_due
 from loyalty.services.occasions import occasions_bonus_due
-from loyalty.services.orders import OrderEventApplyError, OrderEventBlocked, order_event_process
+from loyalty.services.orders import (
+    BATCH_SIZE,
+    OrderEventApplyError,
+    OrderEventBlocked,
+    order_events_process_batch,
+)
 from loyalty.services.tiers import tiers_reevaluate
 from marketplace.models import OrderEvent
 from marketplace.selectors import order_events_to_resend
@@ -50,7 +55,13 @@ def order_event_retry_when(retries: int, exception: BaseException) -> bool:
 
 @dramatiq.actor(queue_name="loyalty", retry_when=order_event_retry_when, min_backoff=1_000, max_backoff=60_000)
 def order_event_process_task(event_id: int) -> None:
-    """Apply outbox ``OrderEvent`` ``event_id`` to the ledger (see ``order_event_process``).
+    """Apply outbox ``OrderEvent`` ``event_id`` to the ledger, with up to ``BATCH_SIZE`` other pending events.
+
+    ``order_events_process_batch``: when an earlier batch already applied this event (the
+    common case under load) the message costs one read; otherwise one transaction applies this
+    event's member chain and the other pending events it can claim (``SKIP LOCKED``), so the
+    messages of those events then find them processed. A failed batch is applied one event
+    per transaction, the other events' failures counted against them there.
 
     A failure other than a transient database error counts one attempt against the event that
     failed (this one, or an earlier event of the member pulled in ahead of it) with
@@ -60,7 +71,7 @@ def order_event_process_task(event_id: int) -> None:
     then goes ahead without it (``order_event_process`` skips parked events of other orders).
     """
     try:
-        order_event_process(event_id=event_id)
+        order_events_process_batch(event_id=event_id, limit=BATCH_SIZE, max_attempts=MAX_ATTEMPTS)
     except OrderEvent.DoesNotExist:
         logger.warning("order event %s does not exist; message dropped", event_id)
     except (OrderEventApplyError, OrderEventBlocked) as exc:

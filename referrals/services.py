@@ -28,6 +28,7 @@ from loyalty.events import member_ref
 from loyalty.models import EntryKind, LoyaltyProgram, MemberAccount, PointsEntry, PointsLot, SourceType
 from loyalty.services.ledger import Movement, account_lock, entry_existing, points_grant, points_take_back
 from loyalty.services.periods import lot_expires_at
+from loyalty.services.tiers import program_config_cached
 from marketplace.events import node_id, shop_event_record
 from marketplace.models import Customer, EventType, Order, OrderStatus
 from marketplace.permissions import Capability, has_capability
@@ -132,6 +133,17 @@ def on_member_account_saved(sender, *, instance: MemberAccount, created: bool, r
 def referral_settings(program: LoyaltyProgram) -> ReferralProgram | None:
     """The program's referral settings, if any were saved."""
     return ReferralProgram.objects.filter(program=program).first()
+
+
+def referral_settings_cached(program: LoyaltyProgram) -> ReferralProgram | None:
+    """:func:`referral_settings` from the per-process cache of the order worker (no query on a hit).
+
+    Keyed on ``program.config_version``, which a trigger on the settings table bumps on every
+    change from any process (referrals migration 0003; ``loyalty.services.tiers.program_config_cached``).
+    ``program`` must have been read in the current transaction, as the posting path does. The
+    returned row is shared: read it, never change or save it.
+    """
+    return program_config_cached(program, "referrals", lambda: referral_settings(program))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -470,8 +482,17 @@ def referral_reverse_for_order(
 def on_order_points_posted(
     sender, *, order: Order, account: MemberAccount, event_status: str, at: dt.datetime, broadcast: bool, **kwargs
 ) -> None:
-    """Receiver of ``loyalty.signals.order_points_posted`` (connected in ``ReferralsConfig.ready``)."""
+    """Receiver of ``loyalty.signals.order_points_posted`` (connected in ``ReferralsConfig.ready``).
+
+    A delivered order in a program whose referrals are off (the cached settings, no query)
+    cannot complete a referral, so the referral lookup and its row lock are skipped: before,
+    every delivered order paid a three-join ``SELECT ... FOR UPDATE`` (issue 15). Returns are
+    always looked up: a completed referral is reversed even after referrals were switched off.
+    """
     if event_status == OrderStatus.DELIVERED:
+        settings = referral_settings_cached(account.program)
+        if settings is None or not settings.enabled:
+            return
         referral_complete_for_order(order=order, account=account, at=at, broadcast=broadcast)
     elif event_status in FULL_RETURN_STATUSES:
         referral_reverse_for_order(order=order, account=account, at=at, broadcast=broadcast)

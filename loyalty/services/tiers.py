@@ -9,8 +9,10 @@ After an owner edits the ladder, :func:`tiers_reevaluate` (run by a worker) move
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
 from django.db.models import Case, IntegerField, Q, Sum, Value, When
@@ -26,6 +28,53 @@ from marketplace.models import Customer
 def program_tiers(program: LoyaltyProgram) -> list[Tier]:
     """The program's tiers, lowest first (uses a prefetch of ``tiers`` when there is one)."""
     return sorted(program.tiers.all(), key=lambda tier: tier.position)
+
+
+T = TypeVar("T")
+
+#: Per-process cache of rows that configure a program (tiers, earning rules, referral settings):
+#: ``(program id, part) -> ((created_at, config_version), value)``. One entry per program and
+#: part, replaced when the version moves, so it holds at most programs x parts values.
+_CONFIG_CACHE: dict[tuple[int, str], tuple[tuple[Any, int], Any]] = {}
+
+
+def program_config_cached(program: LoyaltyProgram, part: str, load: Callable[[], T]) -> T:
+    """``load()``'s value for ``program``, computed once per process and program configuration.
+
+    ``part`` names what is cached (``"tiers"``, ``"rules"``, ``"referrals"``). The key is the
+    program's ``config_version``, which database triggers bump on every insert, update or
+    delete of its tiers, earning rules (and their categories and tiers) and referral settings,
+    whichever process or tool made it (loyalty migration 0008), plus its ``created_at`` so a
+    re-created program that reuses an id is a different key. Correct only when ``program`` was
+    read in the caller's current transaction and that transaction changed none of those rows
+    (the posting path: the worker reads the program row with every batch): ``load()`` then
+    runs after the version was read, so what it stores is never older than its key. The
+    values are shared between the threads of the process: callers must not change them.
+    Thread-safe (a race only loads twice).
+    """
+    stamp = (program.created_at, program.config_version)
+    hit = _CONFIG_CACHE.get((program.pk, part))
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    value = load()
+    _CONFIG_CACHE[(program.pk, part)] = (stamp, value)
+    return value
+
+
+def program_tiers_cached(program: LoyaltyProgram) -> list[Tier]:
+    """The program's live tiers, lowest first, from the per-process cache (:func:`program_config_cached`).
+
+    One query on a miss, none on a hit. Same conditions as the cache: ``program`` was read in the
+    current transaction, which has not edited the ladder. Returns a new list of shared ``Tier``
+    instances (read them, never change them).
+    """
+    return list(
+        program_config_cached(
+            program,
+            "tiers",
+            lambda: tuple(sorted(Tier.objects.filter(program_id=program.pk), key=lambda t: t.position)),
+        )
+    )
 
 
 def tier_for_value(tiers: list[Tier], value: Decimal) -> Tier | None:
@@ -124,7 +173,9 @@ def _tier_at_window_start(account: MemberAccount, tiers: list[Tier], at: dt.date
     return next((tier for tier in tiers if tier.pk == held), entry)
 
 
-def tier_evaluate(*, account: MemberAccount, at: dt.datetime, reason: str, returned: bool = False) -> TierChange | None:
+def tier_evaluate(
+    *, account: MemberAccount, at: dt.datetime, reason: str, returned: bool = False, tiers: list[Tier] | None = None
+) -> TierChange | None:
     """Recompute the qualifying value and move the account to the tier it now reaches.
 
     Upgrades at once. Otherwise never downgrades (that is requalification's job), except after
@@ -132,13 +183,17 @@ def tier_evaluate(*, account: MemberAccount, at: dt.datetime, reason: str, retur
     drops to the tier the remaining value reaches, but never below the tier held when the
     current window began (docs/lifecycle.md, "Returns"). Caller holds the account lock. Stores
     the value on ``account.qualifying_value``. Returns the ``TierChange`` written, if any.
+    ``tiers`` (lowest first) spares the query of the program's tiers: the posting path passes
+    its per-process cached ladder (:func:`program_tiers_cached`). No query at all for a
+    lifetime window without a change; one aggregate otherwise.
     """
     program = account.program
     if program.tier_window == TierWindow.LIFETIME:
         value = account.qualifying_value
     else:
         value = qualifying_value(account=account, at=at)
-    tiers = program_tiers(program)
+    if tiers is None:
+        tiers = program_tiers(program)
     target = tier_for_value(tiers, value)
     current = account.tier
     down = returned and target is not None and current is not None and target.position < current.position

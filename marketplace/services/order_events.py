@@ -30,13 +30,17 @@ def order_event_failure_record(*, event_id: int, error: str, max_attempts: int) 
     Stores ``error`` (cut to ``FAILURE_TEXT_MAX`` characters) in ``failure`` and increments
     ``attempts``; when ``attempts`` reaches ``max_attempts`` sets ``failed_at`` (parked: the
     sweep skips it, the worker stops retrying). Returns whether the event is now parked. An
-    event already processed, or unknown, is left alone (``False``). Locks the event row in its
-    own durable transaction; call it after the failed transaction rolled back.
+    event already processed, or unknown, is left alone (``False``); one already parked too
+    (``True``): two workers may fail on one event at once (its own message, and a batch that
+    claimed it), and the second must not count past the bound. Locks the event row in its own
+    durable transaction; call it after the failed transaction rolled back.
     """
     with transaction.atomic(durable=True):
         event = OrderEvent.objects.select_for_update().filter(pk=event_id, processed_at__isnull=True).first()
         if event is None:
             return False
+        if event.failed_at is not None:
+            return True
         event.attempts += 1
         event.failure = error[:FAILURE_TEXT_MAX]
         if event.attempts >= max_attempts and event.failed_at is None:
