@@ -1,5 +1,7 @@
 """Schema extensions of the API core: error masking and logging, the operation cost budget, the
-introspection switch, and a validation cache that a refused operation does not reach.
+introspection switch, a validation cache that a refused operation does not reach, the depth and
+alias limits with rules that cache (``DocumentLimits``), and the query optimizer without its
+per-field middleware (``FieldOptimizer``).
 
 Errors (``ErrorMasking`` with ``PatronSchema.process_errors``):
 
@@ -17,11 +19,14 @@ Cost (``QueryCostLimiter``): before graphql-core's validation (whose overlapping
 quadratic in the number of fields: 990 repeated ``shops { totalCount }`` took over a second),
 the operation's selected fields are counted with fragments expanded and each list multiplied by
 its page size; over the budget the operation is refused with ``QUERY_TOO_COSTLY`` and nothing
-else runs. The budgets are in docs/api.md and the ``Query`` type's description.
+else runs. The budgets are in docs/api.md and the ``Query`` type's description. Whether the caller
+is logged in (the session and user reads) is asked only when the cost passes the smaller budget,
+and the cost of a document sent without variables is computed once.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterator
@@ -48,10 +53,18 @@ from graphql import (
     get_named_type,
     is_introspection_type,
 )
-from graphql.validation import ValidationRule
-from strawberry.extensions import AddValidationRules, MaskErrors, SchemaExtension, ValidationCache
+from graphql.validation import ASTValidationRule, ValidationRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
 from strawberry.schema import Schema
 from strawberry.types import ExecutionContext
+from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from api_core.request_id import request_id_or_new
 
@@ -209,6 +222,31 @@ class ErrorMasking(MaskErrors):
             else:
                 processed.append(error)
         return processed
+
+
+# --- Query optimizer ----------------------------------------------------------------------------
+
+
+class FieldOptimizer(DjangoOptimizerExtension):
+    """strawberry-django's query optimizer without its per-field ``resolve`` hook.
+
+    The stock extension runs as graphql-core middleware around *every* field (about 840 for the
+    member dashboard) only to catch a ``QuerySet`` returned by a plain strawberry resolver. In this
+    schema every field that returns rows is a strawberry-django field (``strawberry_django.field``,
+    ``.connection``), and those optimise their own querysets through the extension found in the
+    operation's context (``on_execute``, kept), so the joins and prefetches are the same. A new
+    plain ``strawberry.field`` returning a ``QuerySet`` would run unoptimised: the exact SQL counts
+    of tests/api catch that. Joins and prefetches only (``enable_only_optimization=False``):
+    column pruning would defer fields that computed fields such as ``tierProgress`` read.
+    """
+
+    # Restore the base hook: ``SchemaExtension._implements_resolve`` is then false and strawberry
+    # installs no middleware for this extension.
+    resolve = SchemaExtension.resolve  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        """Joins and prefetches from the selection, no column pruning."""
+        super().__init__(enable_only_optimization=False)
 
 
 # --- Introspection ------------------------------------------------------------------------------
@@ -375,7 +413,12 @@ class QueryCostLimiter(SchemaExtension):
     """
 
     def on_validate(self) -> Iterator[None]:
-        """Count the document's fields and the operation's cost; refuse either over its budget."""
+        """Count the document's fields and the operation's cost; refuse either over its budget.
+
+        The caller's budget is looked up (which loads the session's user: two queries) only when
+        the cost passes the smaller budget: a cheap operation such as ``{ __typename }`` is within
+        every caller's budget and reads nothing.
+        """
         execution_context = self.execution_context
         document = execution_context.graphql_document
         max_fields = settings.PATRON_GRAPHQL_MAX_FIELDS
@@ -387,16 +430,17 @@ class QueryCostLimiter(SchemaExtension):
                 )
             ]
         elif document is not None:
-            budget = self._budget()
-            cost = operation_cost(
+            budgets = (int(settings.PATRON_GRAPHQL_MAX_COST), int(settings.PATRON_GRAPHQL_MAX_COST_ANONYMOUS))
+            cost = _operation_cost_cached(
                 execution_context.schema._schema,
                 document,
                 operation_name=execution_context.operation_name,
                 variables=execution_context.variables,
                 page_size=settings.PATRON_GRAPHQL_MAX_PAGE_SIZE,
                 list_size=settings.PATRON_GRAPHQL_DEFAULT_LIST_SIZE,
-                stop_above=budget,
+                stop_above=max(budgets),
             )
+            budget = min(budgets) if cost <= min(budgets) else self._budget()
             if cost > budget:
                 execution_context.pre_execution_errors = [
                     GraphQLError(
@@ -418,6 +462,80 @@ class QueryCostLimiter(SchemaExtension):
         if user is not None and user.is_authenticated:
             return int(settings.PATRON_GRAPHQL_MAX_COST)
         return int(settings.PATRON_GRAPHQL_MAX_COST_ANONYMOUS)
+
+
+#: ``operation_cost`` of documents without variables, by ``id(document)`` and the counting
+#: parameters; each value keeps its document so that an id reused by a new document never matches.
+#: The parser cache hands out the same document object for the same text, so repeated operations
+#: (the dashboard) skip the walk. Cleared when it reaches ``_COST_CACHE_SIZE`` entries.
+_COST_CACHE: dict[tuple[int, str | None, int, int, int, int], tuple[DocumentNode, int]] = {}
+_COST_CACHE_SIZE = 512
+
+
+def _operation_cost_cached(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    *,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+    page_size: int,
+    list_size: int,
+    stop_above: int,
+) -> int:
+    """``operation_cost`` with the same arguments, remembered for documents sent without variables."""
+    if variables:
+        return operation_cost(
+            schema,
+            document,
+            operation_name=operation_name,
+            variables=variables,
+            page_size=page_size,
+            list_size=list_size,
+            stop_above=stop_above,
+        )
+    key = (id(document), operation_name, id(schema), page_size, list_size, stop_above)
+    hit = _COST_CACHE.get(key)
+    if hit is not None and hit[0] is document:
+        return hit[1]
+    cost = operation_cost(
+        schema,
+        document,
+        operation_name=operation_name,
+        variables=None,
+        page_size=page_size,
+        list_size=list_size,
+        stop_above=stop_above,
+    )
+    if len(_COST_CACHE) >= _COST_CACHE_SIZE:
+        _COST_CACHE.clear()
+    _COST_CACHE[key] = (document, cost)
+    return cost
+
+
+@functools.cache
+def _document_limit_rules(max_depth: int, max_aliases: int) -> tuple[type[ASTValidationRule], ...]:
+    """The depth and alias rule classes for these limits, built once per pair of values."""
+    return (
+        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+    )
+
+
+class DocumentLimits(AddValidationRules):
+    """strawberry's ``QueryDepthLimiter`` and ``MaxAliasesLimiter`` whose rules the validation cache can key on.
+
+    The stock extensions build a new rule class each time they are constructed (once per
+    operation, since the schema takes factories), so ``(schema, document, rules)`` never repeats
+    and ``GuardedValidationCache`` validated every operation again (a few milliseconds for the
+    member dashboard). Here the rule classes are built once per limit value; the limits are still read
+    from settings per operation (``PATRON_GRAPHQL_MAX_DEPTH``, ``PATRON_GRAPHQL_MAX_ALIASES``).
+    """
+
+    def __init__(self) -> None:
+        """Take the memoised rule classes of the current limits."""
+        super().__init__(
+            list(_document_limit_rules(settings.PATRON_GRAPHQL_MAX_DEPTH, settings.PATRON_GRAPHQL_MAX_ALIASES))
+        )
 
 
 class GuardedValidationCache(ValidationCache):

@@ -22,8 +22,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import (
+    DocumentNode,
     FieldNode,
     GraphQLError,
     IntValueNode,
@@ -38,6 +38,7 @@ from graphql import (
     type_from_ast,
     visit,
 )
+from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.utilities.validate_input_value import validate_input_value
 from strawberry.extensions import SchemaExtension
 from strawberry.relay import from_base64
@@ -139,6 +140,13 @@ def refused(message: str, field: str | None) -> GraphQLError:
     return GraphQLError(message, extensions={"code": INVALID_INPUT, "field": field})
 
 
+#: Documents sent without variables that passed every check, by ``(id(document), id(schema),
+#: page size)``; the value is the document itself, so a reused id never matches another one.
+#: Cleared when it reaches ``_CLEAN_DOCUMENTS_SIZE`` entries.
+_CLEAN_DOCUMENTS: dict[tuple[int, int, int | None], DocumentNode] = {}
+_CLEAN_DOCUMENTS_SIZE = 512
+
+
 class InputGuard(SchemaExtension):
     """Schema extension: refuses NUL characters and scalar-refused variables before execution.
 
@@ -162,6 +170,23 @@ class InputGuard(SchemaExtension):
         document = context.graphql_document
         if document is None:
             return errors
+        # Without variables the checks depend on the document alone: a document found clean once
+        # (the parser cache hands out the same object for the same text) is not walked again.
+        clean_key = (id(document), id(context.schema), context.schema.config.relay_max_results)
+        if not variables and _CLEAN_DOCUMENTS.get(clean_key) is document:
+            return errors
+        errors = self._document_errors(variables, errors)
+        if not errors and not variables:
+            if len(_CLEAN_DOCUMENTS) >= _CLEAN_DOCUMENTS_SIZE:
+                _CLEAN_DOCUMENTS.clear()
+            _CLEAN_DOCUMENTS[clean_key] = document
+        return errors
+
+    def _document_errors(self, variables: dict[str, Any], errors: list[GraphQLError]) -> list[GraphQLError]:
+        """``errors`` (the variables' NULs) and the document's literal NUL, scalar and paging checks (two walks)."""
+        document = self.execution_context.graphql_document
+        assert document is not None
+        errors = list(errors)
         literal = _LiteralNul()
         visit(document, literal)
         if literal.found:

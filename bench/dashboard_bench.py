@@ -11,7 +11,10 @@ schema extension): the README's ``Dashboard`` query and ``{ __typename }``. The 
 strawberry schema of the same shape (viewer -> accounts -> shop, tier, tierProgress, entries)
 resolving the same values from in-memory objects, timed in the same run: the ratio is what
 Patron's layers cost over strawberry itself. It also prints the SQL statements per request
-(constant in the number of accounts is the rule). Figures are medians (and p95) of ``--runs``.
+(constant in the number of accounts is the rule). Figures are medians (and p95) of ``--runs``;
+the three requests take turns (dashboard, anchor, ``{ __typename }``, then again) so that load
+from other work on a shared machine weighs on each alike, and each also has its median CPU
+time in this process (waits on PostgreSQL or for a core left out) with the CPU ratio.
 """
 
 from __future__ import annotations
@@ -51,17 +54,29 @@ SHOPS = 20
 ORDERS_PER_SHOP = 5
 
 
-def _timed(call: Callable[[], object], runs: int) -> tuple[float, float]:
-    """Median and p95 milliseconds of ``runs`` calls (after 5 warm-up calls)."""
+def _timed_together(calls: list[Callable[[], object]], runs: int) -> list[tuple[tuple[float, float], float]]:
+    """For each of ``calls``: (median, p95) wall milliseconds and the median CPU milliseconds of this process.
+
+    The calls take turns, one of each per round (after 5 warm-up rounds), so that a load that
+    comes and goes on a shared machine weighs on all of them alike and their ratio stays fair.
+    CPU time leaves out the waits (on PostgreSQL, or on other processes for a core).
+    """
     for _ in range(5):
-        call()
-    samples = []
+        for call in calls:
+            call()
+    walls: list[list[float]] = [[] for _ in calls]
+    cpus: list[list[float]] = [[] for _ in calls]
     for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+        for index, call in enumerate(calls):
+            started, started_cpu = time.perf_counter(), time.process_time()
+            call()
+            walls[index].append((time.perf_counter() - started) * 1000)
+            cpus[index].append((time.process_time() - started_cpu) * 1000)
+    figures = []
+    for wall, cpu in zip(walls, cpus, strict=True):
+        wall.sort()
+        figures.append(((statistics.median(wall), wall[max(int(len(wall) * 0.95) - 1, 0)]), statistics.median(cpu)))
+    return figures
 
 
 def _build_member() -> str:
@@ -289,14 +304,25 @@ def main() -> None:
         assert anchored.errors is None, anchored.errors
         same_shape = json.dumps(anchored.data, sort_keys=True) == json.dumps(body["data"], sort_keys=True)
 
-        median, p95 = _timed(dashboard, args.runs)
-        anchor_median, anchor_p95 = _timed(lambda: anchor.execute_sync(DASHBOARD), args.runs)
-        trivial_median, trivial_p95 = _timed(typename, args.runs)
+        typename_statements: list[str] = []
+        with connection.execute_wrapper(
+            lambda execute, sql, *rest: typename_statements.append(sql) or execute(sql, *rest)
+        ):
+            typename()
+        timed = _timed_together([dashboard, lambda: anchor.execute_sync(DASHBOARD), typename], args.runs)
+        (
+            ((median, p95), cpu),
+            ((anchor_median, anchor_p95), anchor_cpu),
+            ((trivial_median, trivial_p95), trivial_cpu),
+        ) = timed
         print(f"accounts={accounts} entries_per_account={ORDERS_PER_SHOP} runs={args.runs} same_json={same_shape}")
-        print(f"dashboard_ms median={median:.2f} p95={p95:.2f} sql_statements={len(statements)}")
-        print(f"anchor_bare_strawberry_ms median={anchor_median:.2f} p95={anchor_p95:.2f}")
-        print(f"ratio_to_anchor={median / anchor_median:.2f}")
-        print(f"typename_ms median={trivial_median:.3f} p95={trivial_p95:.3f}")
+        print(f"dashboard_ms median={median:.2f} p95={p95:.2f} cpu={cpu:.2f} sql_statements={len(statements)}")
+        print(f"anchor_bare_strawberry_ms median={anchor_median:.2f} p95={anchor_p95:.2f} cpu={anchor_cpu:.2f}")
+        print(f"ratio_to_anchor={median / anchor_median:.2f} cpu_ratio_to_anchor={cpu / anchor_cpu:.2f}")
+        print(
+            f"typename_ms median={trivial_median:.3f} p95={trivial_p95:.3f} cpu={trivial_cpu:.3f} "
+            f"sql_statements={len(typename_statements)}"
+        )
         if args.profile:
             import cProfile
             import pstats

@@ -11,17 +11,13 @@ from __future__ import annotations
 
 import strawberry
 from django.conf import settings
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-)
+from strawberry.extensions import MaxTokensLimiter, ParserCache
 from strawberry.schema.config import StrawberryConfig
-from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from api_core.extensions import (
+    DocumentLimits,
     ErrorMasking,
+    FieldOptimizer,
     GuardedValidationCache,
     IntrospectionSwitch,
     PatronSchema,
@@ -86,10 +82,12 @@ schema = PatronSchema(
         # unexpected error (INTERNAL_ERROR + request id) and codes the document's errors.
         ErrorMasking,
         # Joins and prefetches only: column pruning ("only") would defer the fields that
-        # computed fields such as tierProgress read, turning one query into one per row.
-        lambda: DjangoOptimizerExtension(enable_only_optimization=False),
-        lambda: QueryDepthLimiter(max_depth=settings.PATRON_GRAPHQL_MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.PATRON_GRAPHQL_MAX_ALIASES),
+        # computed fields such as tierProgress read, turning one query into one per row. No
+        # per-field middleware (api_core.extensions.FieldOptimizer).
+        FieldOptimizer,
+        # Depth and alias limits, with rule classes stable across operations so that the
+        # validation cache below hits (strawberry's own limiters made a new class per operation).
+        DocumentLimits,
         lambda: MaxTokensLimiter(max_token_count=settings.PATRON_GRAPHQL_MAX_TOKENS),
         # The caches live at module level inside strawberry (keyed by size), so a fresh
         # extension per request still hits the shared cache.

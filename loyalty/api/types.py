@@ -25,6 +25,7 @@ from strawberry_django.relay import DjangoListConnection
 
 from api_core.context import caller_of, current_user
 from api_core.errors import coded_error, domain_error
+from api_core.fields import column
 from api_core.ids import decode_global_id
 from api_core.permissions import requires
 from loyalty import models
@@ -60,15 +61,15 @@ class Translation:
 class Tier(relay.Node):
     """One level of a program: members whose qualifying value reaches ``threshold`` hold it."""
 
-    name: str = strawberry_django.field(description="Display name, e.g. Gold.")
-    position: int = strawberry_django.field(description="0 for the entry tier, then upwards.")
-    threshold: Decimal = strawberry_django.field(
+    name: str = column(description="Display name, e.g. Gold.")
+    position: int = column(description="0 for the entry tier, then upwards.")
+    threshold: Decimal = column(
         description="Qualifying value needed: currency of the shop (spend basis) or points (points basis)."
     )
-    multiplier: Decimal = strawberry_django.field(description="Points multiplier applied to earnings (>= 1).")
-    discount_percent: Decimal = strawberry_django.field(description="Discount members of this tier get, 0-100.")
-    benefits: list[str] = strawberry_django.field(description="Benefits listed for the tier.")
-    color: str = strawberry_django.field(description="Badge colour as #RRGGBB.")
+    multiplier: Decimal = column(description="Points multiplier applied to earnings (>= 1).")
+    discount_percent: Decimal = column(description="Discount members of this tier get, 0-100.")
+    benefits: list[str] = column(description="Benefits listed for the tier.")
+    color: str = column(description="Badge colour as #RRGGBB.")
 
     @strawberry_django.field(description="The name in other languages, by language code.")
     def name_translations(self) -> list[Translation]:
@@ -481,17 +482,15 @@ class EntrySource:
 class PointsEntry(relay.Node):
     """A ledger line with its reason, shown on the member's history."""
 
-    kind: EntryKind = strawberry_django.field(description="Kind of movement.")
-    points: int = strawberry_django.field(
-        description="Signed points moved (earn +N pending, release +N now available, reverse -N)."
-    )
-    available_after: int = strawberry_django.field(description="Available points after this entry.")
-    pending_after: int = strawberry_django.field(description="Pending points after this entry.")
-    reason: str = strawberry_django.field(description="Human-readable reason.")
-    unrecovered_points: int = strawberry_django.field(
+    kind: EntryKind = column(description="Kind of movement.")
+    points: int = column(description="Signed points moved (earn +N pending, release +N now available, reverse -N).")
+    available_after: int = column(description="Available points after this entry.")
+    pending_after: int = column(description="Pending points after this entry.")
+    reason: str = column(description="Human-readable reason.")
+    unrecovered_points: int = column(
         description="For a reversal: points it should have taken but the member had already spent (written off)."
     )
-    created_at: dt.datetime = strawberry_django.field(description="When the movement took effect.")
+    created_at: dt.datetime = column(description="When the movement took effect.")
     account: MEMBER_ACCOUNT = strawberry_django.field(description="The member account the points moved on.")
 
     @strawberry_django.field(
@@ -604,23 +603,21 @@ EXPIRING_DATES_MAX = 12
 class AccountLoyaltyPart(relay.Node):
     """Balances, tier and history of one member in one shop."""
 
-    points_available: int = strawberry_django.field(description="Points that can be redeemed now.")
-    points_pending: int = strawberry_django.field(
-        description="Points earned on delivered orders still inside the return window."
-    )
-    lifetime_points: int = strawberry_django.field(description="Points earned ever, net of reversed earnings.")
-    enrolled_at: dt.datetime = strawberry_django.field(description="When the member joined the program.")
+    points_available: int = column(description="Points that can be redeemed now.")
+    points_pending: int = column(description="Points earned on delivered orders still inside the return window.")
+    lifetime_points: int = column(description="Points earned ever, net of reversed earnings.")
+    enrolled_at: dt.datetime = column(description="When the member joined the program.")
     tier: Tier | None = strawberry_django.field(description="Tier held now.")
     program: Program = strawberry_django.field(description="The program of this account.")
     entries: DjangoListConnection[PointsEntry] = strawberry_django.connection(
         description="Ledger history, newest first."
     )
-    points_redeemed: int = strawberry_django.field(description="Points spent on rewards, net of refunds.")
-    points_expired: int = strawberry_django.field(description="Points that expired unused.")
-    qualifying_value: Decimal = strawberry_django.field(
+    points_redeemed: int = column(description="Points spent on rewards, net of refunds.")
+    points_expired: int = column(description="Points that expired unused.")
+    qualifying_value: Decimal = column(
         description="Value counted towards tiers at the last evaluation (shop currency or points)."
     )
-    last_activity_at: dt.datetime | None = strawberry_django.field(description="Last points movement.")
+    last_activity_at: dt.datetime | None = column(description="Last points movement.")
     member: MemberProfile = strawberry_django.field(
         field_name="customer", description="Who the member is (name, e-mail, phone)."
     )

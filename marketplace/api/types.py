@@ -17,6 +17,7 @@ import strawberry_django
 from strawberry import relay
 from strawberry_django.relay import DjangoListConnection
 
+from api_core.fields import column
 from api_core.permissions import requires
 from marketplace import models as mp
 from marketplace.permissions import Capability
@@ -36,12 +37,12 @@ strawberry.enum(OrderStatus, name="OrderStatus", description="Lifecycle status o
 class ShopMarketplacePart(relay.Node):
     """A shop's own public face: names, currency, time zone and return window; its failed events for staff."""
 
-    name: str = strawberry_django.field(description="Display name.")
-    slug: str = strawberry_django.field(description="Unique URL-safe name; use it with `shop(slug:)`.")
-    currency: str = strawberry_django.field(description="ISO 4217 currency of all the shop's amounts.")
-    timezone: str = strawberry_django.field(description="IANA time zone of the shop's days and rules.")
-    return_window_days: int = strawberry_django.field(description="Days after delivery an order may be returned.")
-    is_demo: bool = strawberry_django.field(description="True for demo data.")
+    name: str = column(description="Display name.")
+    slug: str = column(description="Unique URL-safe name; use it with `shop(slug:)`.")
+    currency: str = column(description="ISO 4217 currency of all the shop's amounts.")
+    timezone: str = column(description="IANA time zone of the shop's days and rules.")
+    return_window_days: int = column(description="Days after delivery an order may be returned.")
+    is_demo: bool = column(description="True for demo data.")
 
     @strawberry_django.connection(
         DjangoListConnection["OrderEvent"],
@@ -64,9 +65,9 @@ class ShopMarketplacePart(relay.Node):
 class MemberProfile:
     """The customer behind a member account (the member or the shop's staff see it)."""
 
-    display_name: str = strawberry_django.field(description="Name shown.")
-    email: str = strawberry_django.field(description="E-mail address, may be empty.")
-    phone: str = strawberry_django.field(description="Phone number, may be empty.")
+    display_name: str = column(description="Name shown.")
+    email: str = column(description="E-mail address, may be empty.")
+    phone: str = column(description="Phone number, may be empty.")
 
 
 @strawberry_django.type(mp.OrderLine, description="One line of an order.")
