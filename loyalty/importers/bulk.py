@@ -96,11 +96,12 @@ from marketplace.services.orders import (
     order_returns_apply,
 )
 
-#: Events whose rows are written in one transaction. 2,500 keeps a batch's rows (about ten dicts
-#: per event) near 25 MB, two of them in memory at once while one is written: the whole CDNOW
-#: file peaks at about 420 MB (5,000: 475 MB, 10,000: 506 MB) at the same speed, the writer
-#: thread hiding the extra commits and the updates of rows an earlier batch wrote.
-CHUNK_EVENTS = 2500
+#: Events whose rows are written in one transaction; two batches are in memory at once while one
+#: is written. Measured on CDNOW (bench/import_bench.py, 2 cores): 2,500 -> 1,210 events/s and
+#: 416 MB peak for the whole file; 5,000 -> 1,490 events/s, 475 MB; 10,000 -> 1,610 events/s,
+#: 506 MB (over issue 15's 500 MB). Smaller batches cost more updates of rows an earlier batch
+#: wrote (accounts, lots released later) and more commits.
+CHUNK_EVENTS = 5000
 
 
 def reserve_ids(model: type[models.Model], count: int) -> list[int]:
