@@ -48,8 +48,8 @@ ANCHOR = ROOT.parent / "shared" / "bench" / "ledger_anchor.sh"
 SUMMARY = re.compile(r"^imported .* events=(\d+) .* seconds=([\d.]+) events_per_second=([\d.]+)$", re.MULTILINE)
 
 
-def _admin_connection(config: dict):
-    """An autocommit connection to the server's ``postgres`` database (to create and drop)."""
+def admin_connection(config: dict):
+    """An autocommit connection to the server's ``postgres`` database (to create and drop); shared by the benches."""
     connection = psycopg2.connect(
         dbname="postgres",
         user=config.get("USER") or None,
@@ -114,7 +114,7 @@ def scratch_database(prefix: str) -> Iterator[str]:
     scratch = f"{prefix}_{os.getpid()}"
     parts = urlsplit(url)
     scratch_url = urlunsplit((parts.scheme, parts.netloc, f"/{scratch}", parts.query, parts.fragment))
-    admin = _admin_connection(config)
+    admin = admin_connection(config)
     with admin.cursor() as cursor:
         cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(scratch)))
     try:

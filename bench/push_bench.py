@@ -35,14 +35,15 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 import httpx
 import jwt
-import psycopg2
 from psycopg2 import sql
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from import_bench import admin_connection
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -121,19 +122,6 @@ for row in rows.values():
     row["committed"] = at.timestamp() if at else None
 print("JSON " + json.dumps(rows))
 """
-
-
-def _admin_connection(config: Any):
-    """An autocommit connection to the server's ``postgres`` database (to create and drop)."""
-    connection = psycopg2.connect(
-        dbname="postgres",
-        user=config.get("USER") or None,
-        password=config.get("PASSWORD") or None,
-        host=config.get("HOST") or None,
-        port=config.get("PORT") or None,
-    )
-    connection.autocommit = True
-    return connection
 
 
 def _manage(env: dict, *args: str) -> str:
@@ -529,7 +517,7 @@ def main() -> None:
         "_PORT": str(port),
     }
     env.pop("PATRON_DEBUG", None)
-    admin = _admin_connection(config)
+    admin = admin_connection(config)
     with admin.cursor() as cursor:
         cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(scratch)))
     processes: dict[str, subprocess.Popen] = {}

@@ -82,6 +82,22 @@ def entry_event_data(
     }
 
 
+def entry_event_body(member: dict[str, Any], entry: PointsEntry) -> dict[str, Any]:
+    """:func:`entry_event_data` of a saved ``entry``."""
+    return entry_event_data(
+        member,
+        entry_id=entry.pk,
+        kind=entry.kind,
+        points=entry.points,
+        available_after=entry.available_after,
+        pending_after=entry.pending_after,
+        reason=entry.reason,
+        source_type=entry.source_type,
+        source_id=entry.source_id,
+        order_id=entry.order_id,
+    )
+
+
 def enrolled_event_data(member: dict[str, Any], *, tier_id: int | None, enrolled_at: dt.datetime) -> dict[str, Any]:
     """Body of ``member.enrolled`` (see :func:`enrolled_event_record`)."""
     return {
@@ -122,18 +138,7 @@ def entry_event_record(account: MemberAccount, entry: PointsEntry) -> None:
         shop_id=shop_id,
         type=ENTRY_EVENTS[entry.kind],
         occurred_at=entry.created_at,
-        data=entry_event_data(
-            member,
-            entry_id=entry.pk,
-            kind=entry.kind,
-            points=entry.points,
-            available_after=entry.available_after,
-            pending_after=entry.pending_after,
-            reason=entry.reason,
-            source_type=entry.source_type,
-            source_id=entry.source_id,
-            order_id=entry.order_id,
-        ),
+        data=entry_event_body(member, entry),
     )
 
 

@@ -33,7 +33,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from loyalty.broadcasts import AccountUpdate, member_group, shop_group
-from loyalty.events import ENTRY_EVENTS, entry_event_data, entry_event_record, member_ref
+from loyalty.events import ENTRY_EVENTS, entry_event_body, entry_event_record, member_ref
 from loyalty.models import (
     EarningRule,
     EntryKind,
@@ -844,24 +844,13 @@ def _earn_events_record(plans: list[_EarnPlan], entries: list[PointsEntry]) -> N
 
     The first goes through ``entry_event_record`` itself, which also arranges the feed's
     announcement after the commit (one per transaction); the others get the same body
-    (``loyalty.events.entry_event_data``) and are inserted together.
+    (``loyalty.events.entry_event_body``) and are inserted together.
     """
     entry_event_record(plans[0].account, entries[0])
     rows = []
     for plan, entry in zip(plans[1:], entries[1:], strict=True):
         shop_id, member = member_ref(plan.account)
-        data = entry_event_data(
-            member,
-            entry_id=entry.pk,
-            kind=entry.kind,
-            points=entry.points,
-            available_after=entry.available_after,
-            pending_after=entry.pending_after,
-            reason=entry.reason,
-            source_type=entry.source_type,
-            source_id=entry.source_id,
-            order_id=entry.order_id,
-        )
+        data = entry_event_body(member, entry)
         row = shop_event_row(shop_id=shop_id, type=ENTRY_EVENTS[entry.kind], data=data, occurred_at=entry.created_at)
         rows.append(ShopEvent(**row))
     if rows:
