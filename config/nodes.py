@@ -11,6 +11,7 @@ from __future__ import annotations
 import strawberry
 import strawberry_django
 
+from checkout.api.types import ShopCheckoutPart
 from integrations.api.types import ShopIntegrationsPart
 from loyalty import models as loyalty_models
 from loyalty.api.schema import ViewerLoyaltyPart
@@ -24,7 +25,13 @@ from rewards.api.types import AccountRewardsPart, ShopRewardsPart, ViewerRewards
 
 @strawberry_django.type(mp.Shop, name="Shop", description="A shop of the marketplace with its loyalty program.")
 class Shop(
-    ShopIntegrationsPart, ShopReferralsPart, ShopRewardsPart, ShopActivityPart, ShopLoyaltyPart, ShopMarketplacePart
+    ShopCheckoutPart,
+    ShopIntegrationsPart,
+    ShopReferralsPart,
+    ShopRewardsPart,
+    ShopActivityPart,
+    ShopLoyaltyPart,
+    ShopMarketplacePart,
 ):
     """A shop: its public face, program and catalogue."""
 

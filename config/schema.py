@@ -25,6 +25,7 @@ from api_core.extensions import (
 )
 from api_core.input_guard import InputGuard
 from api_core.scalars import SCALAR_MAP
+from checkout.api.schema import CheckoutMutation
 from config.metrics import OperationMetrics
 from integrations.api.schema import IntegrationsMutation
 from loyalty.api.rules import EarningRuleMutation
@@ -61,6 +62,7 @@ class Mutation(
     RewardsMutation,
     ReferralsMutation,
     IntegrationsMutation,
+    CheckoutMutation,
 ):
     """Root mutation, merged from the apps' mutation types."""
 

@@ -82,7 +82,16 @@ class LoyaltyProgram(models.Model):
         max_digits=12,
         decimal_places=6,
         default=Decimal("0.01"),
-        help_text="What one point is worth in the shop's currency (for liability).",
+        help_text="What one point is worth in the shop's currency (for liability and when spent at checkout).",
+    )
+    points_payment_max_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("100"),
+        help_text="Largest share (percent, 0-100) of a basket after discounts payable with points; 0: never.",
+    )
+    points_payment_min_points = models.PositiveIntegerField(
+        default=0, help_text="Fewest points a member may spend on one checkout."
     )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -100,6 +109,10 @@ class LoyaltyProgram(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(points_per_currency_unit__gte=0), name="program_rate_nonnegative"),
             models.CheckConstraint(condition=Q(minimum_order_amount__gte=0), name="program_minimum_nonnegative"),
+            models.CheckConstraint(
+                condition=Q(points_payment_max_percent__gte=0) & Q(points_payment_max_percent__lte=100),
+                name="program_points_payment_percent_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -313,6 +326,7 @@ class SourceType(models.TextChoices):
     RULE = "rule", "Earning rule"
     STAFF = "staff", "Staff member"
     SYSTEM = "system", "Scheduled job"
+    CHECKOUT = "checkout", "Checkout"
 
 
 class PointsEntry(models.Model):

@@ -351,14 +351,15 @@ class EventType(models.TextChoices):
     POINTS_REVERSED = "points.reversed", "An earning was reversed (return, refund)"
     POINTS_EXPIRED = "points.expired", "Points expired"
     POINTS_ADJUSTED = "points.adjusted", "Staff adjusted points"
-    POINTS_REDEEMED = "points.redeemed", "Points spent on a reward"
-    POINTS_REFUNDED = "points.refunded", "Points given back (redemption cancelled or expired)"
+    POINTS_REDEEMED = "points.redeemed", "Points spent (on a reward, or paying at checkout)"
+    POINTS_REFUNDED = "points.refunded", "Points given back (redemption cancelled or expired, checkout returned)"
     TIER_CHANGED = "tier.changed", "A member moved to another tier"
     REDEMPTION_ISSUED = "redemption.issued", "A reward code was issued"
     REDEMPTION_CONSUMED = "redemption.consumed", "A reward code was used at the till"
     REDEMPTION_CANCELLED = "redemption.cancelled", "A reward code was cancelled"
     REDEMPTION_EXPIRED = "redemption.expired", "A reward code expired unused"
     REFERRAL_COMPLETED = "referral.completed", "A referral completed (the friend's first order)"
+    CHECKOUT_COMMITTED = "checkout.committed", "A basket was committed at a till or checkout"
     WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint.disabled", "A webhook endpoint was disabled after failing"
 
 

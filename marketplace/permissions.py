@@ -19,6 +19,10 @@ referral settings)
 edit catalogue (rewards)      yes      yes
 use till (validate, consume,  yes      yes      yes
 cancel codes; read redemptions)
+price and commit baskets      yes      yes      yes
+(checkout quote and commit)
+edit promotions and coupons   yes      yes
+(and read their usage)
 read members (list, detail,   yes      yes
 occasions, referrals)
 read activity (ledger feed)   yes      yes
@@ -56,6 +60,8 @@ class Capability(enum.Enum):
     EDIT_PROGRAM = "program:write"
     EDIT_CATALOGUE = "catalogue:write"
     USE_TILL = "till:use"
+    CHECKOUT = "checkout:use"
+    MANAGE_PROMOTIONS = "promotions:write"
     READ_MEMBERS = "members:read"
     READ_ACTIVITY = "activity:read"
     READ_ANALYTICS = "analytics:read"
@@ -74,6 +80,8 @@ CAPABILITY_ROLES: Mapping[Capability, frozenset[StaffRole]] = {
     Capability.EDIT_PROGRAM: frozenset({_OWNER, _MANAGER}),
     Capability.EDIT_CATALOGUE: frozenset({_OWNER, _MANAGER}),
     Capability.USE_TILL: frozenset({_OWNER, _MANAGER, _CASHIER}),
+    Capability.CHECKOUT: frozenset({_OWNER, _MANAGER, _CASHIER}),
+    Capability.MANAGE_PROMOTIONS: frozenset({_OWNER, _MANAGER}),
     Capability.READ_MEMBERS: frozenset({_OWNER, _MANAGER}),
     Capability.READ_ACTIVITY: frozenset({_OWNER, _MANAGER}),
     Capability.READ_ANALYTICS: frozenset({_OWNER, _MANAGER}),

@@ -182,6 +182,12 @@ class ProgramUpdateInput:
     welcome_bonus_points: int | None = strawberry.field(default=strawberry.UNSET, description="0-1,000,000.")
     birthday_bonus_points: int | None = strawberry.field(default=strawberry.UNSET, description="0-1,000,000.")
     point_value: Decimal | None = strawberry.field(default=strawberry.UNSET, description="Currency per point.")
+    points_payment_max_percent: Decimal | None = strawberry.field(
+        default=strawberry.UNSET, description="0-100: largest share of a basket payable with points; 0 = never."
+    )
+    points_payment_min_points: int | None = strawberry.field(
+        default=strawberry.UNSET, description="0-1,000,000,000: fewest points spent at one checkout."
+    )
     active: bool | None = strawberry.field(default=strawberry.UNSET, description="Whether orders earn points.")
 
     def to_domain(self) -> ProgramSettings:

@@ -211,6 +211,12 @@ class Program(relay.Node):
         description="Points given once a year on the birthday, in the member's calendar; 0 = none."
     )
     point_value: Decimal = strawberry_django.field(description="What one point is worth in the shop's currency.")
+    points_payment_max_percent: Decimal = strawberry_django.field(
+        description="Largest share (percent) of a basket after discounts that points may pay at checkout; 0 = never."
+    )
+    points_payment_min_points: int = strawberry_django.field(
+        description="Fewest points a member may spend at one checkout (docs/checkout.md)."
+    )
     earning_rules: list[EarningRule] = strawberry_django.field(
         description=(
             "Earning rules (campaigns), highest priority first: the active ones for everyone, the inactive ones "

@@ -29,6 +29,8 @@ class ProgramSettings(PartialInput):
     welcome_bonus_points: int | object = UNSET
     birthday_bonus_points: int | object = UNSET
     point_value: Decimal | object = UNSET
+    points_payment_max_percent: Decimal | object = UNSET
+    points_payment_min_points: int | object = UNSET
     active: bool | object = UNSET
 
 
@@ -45,6 +47,8 @@ _RULES = {
     "welcome_bonus_points": (lambda v: 0 <= v <= 1_000_000, "must be 0 to 1,000,000 points"),
     "birthday_bonus_points": (lambda v: 0 <= v <= 1_000_000, "must be 0 to 1,000,000 points"),
     "point_value": (lambda v: Decimal(0) <= v <= Decimal(1000), "must be 0 to 1000 per point"),
+    "points_payment_max_percent": (lambda v: Decimal(0) <= v <= Decimal(100), "must be 0 to 100 percent"),
+    "points_payment_min_points": (lambda v: 0 <= v <= 1_000_000_000, "must be 0 to 1,000,000,000 points"),
     "active": (lambda v: isinstance(v, bool), "must be true or false"),
 }
 

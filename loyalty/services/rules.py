@@ -19,16 +19,15 @@ The rule, in full (docs/ledger.md, "Earning"):
 from __future__ import annotations
 
 import datetime as dt
-import math
 import zoneinfo
 from dataclasses import dataclass
 from decimal import Decimal
-from fractions import Fraction
 
 from loyalty.models import EarningRule, LoyaltyProgram, RuleKind, Tier
 from loyalty.services.ledger import points_for_amount
 from loyalty.services.tiers import program_config_cached
 from marketplace.models import MONEY_PLACES, Category
+from marketplace.money import shares_in_proportion
 
 
 @dataclass(frozen=True)
@@ -109,18 +108,12 @@ def points_paid_shares(amounts: list[Decimal], points_paid: Decimal) -> list[Dec
 
     Each line first gets ``paid x line / goods`` rounded down to the cent; the cents left over
     go one each to the lines with the largest remainders (then the earliest line). A share
-    never exceeds its line. ``amounts`` and the result are in the shop's currency.
+    never exceeds its line. ``amounts`` and the result are in the shop's currency
+    (``marketplace.money.shares_in_proportion`` with a quantum of one cent).
     """
-    goods = sum(amounts, Decimal("0"))
-    if points_paid <= 0 or goods <= 0:
+    if points_paid <= 0 or sum(amounts, Decimal("0")) <= 0:
         return [Decimal("0.00")] * len(amounts)
-    exact = [Fraction(points_paid) * Fraction(amount) / Fraction(goods) / Fraction(CENT) for amount in amounts]
-    cents = [math.floor(value) for value in exact]  # exact fractions of a cent: no rounding error
-    left = int(points_paid / CENT) - sum(cents)
-    by_remainder = sorted(range(len(amounts)), key=lambda i: (-(exact[i] - cents[i]), i))
-    for index in by_remainder[:left]:
-        cents[index] += 1
-    return [Decimal(count) * CENT for count in cents]
+    return shares_in_proportion(amounts, points_paid, CENT)
 
 
 def earning_quote(

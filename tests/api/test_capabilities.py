@@ -19,6 +19,7 @@ import enum
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -28,6 +29,8 @@ from django.test import Client
 from django.utils import timezone
 from graphql import GraphQLObjectType
 
+from checkout.models import CheckoutCommit, CheckoutQuote, Coupon, CouponBatch, Promotion, PromotionUse
+from checkout.services import LineInput, QuoteInput, checkout_quote, quote_token
 from config.schema import schema
 from integrations.models import WebhookDelivery, WebhookEndpoint
 from integrations.services.endpoints import webhook_endpoint_create
@@ -341,6 +344,58 @@ MUTATIONS: dict[str, Operation] = {
         "tierLadderSave",
         Capability.EDIT_PROGRAM,
     ),
+    "checkoutQuote": Operation(
+        'mutation($shop: ID!) { checkoutQuote(input: {shopId: $shop, lines: [{quantity: 1, unitPrice: "20.00"}], '
+        'couponCodes: ["CAP-1"]}) { quote { totalDue } errors { code } } }',
+        _shop,
+        "checkoutQuote",
+        Capability.CHECKOUT,
+    ),
+    "checkoutCommit": Operation(
+        'mutation($token: String!) { checkoutCommit(input: {quoteToken: $token, idempotencyKey: "cap"}) '
+        "{ commit { totalDue } errors { code } } }",
+        lambda ids: {"token": ids["quote_token"]},
+        "checkoutCommit",
+        Capability.CHECKOUT,
+    ),
+    "promotionCreate": Operation(
+        'mutation($shop: ID!) { promotionCreate(shopId: $shop, input: {name: "Ten", kind: PERCENTAGE, value: "10"}) '
+        "{ promotion { name } errors { code } } }",
+        _shop,
+        "promotionCreate",
+        Capability.MANAGE_PROMOTIONS,
+    ),
+    "promotionUpdate": Operation(
+        'mutation($id: ID!) { promotionUpdate(promotionId: $id, input: {name: "Off", kind: PERCENTAGE, value: "5", '
+        "active: false}) { promotion { active } errors { code } } }",
+        lambda ids: {"id": ids["promotion"]},
+        "promotionUpdate",
+        Capability.MANAGE_PROMOTIONS,
+        refused="NOT_FOUND",
+    ),
+    "couponCreate": Operation(
+        'mutation($id: ID!) { couponCreate(input: {promotionId: $id, code: "CAP-2"}) { coupon { code } '
+        "errors { code } } }",
+        lambda ids: {"id": ids["promotion"]},
+        "couponCreate",
+        Capability.MANAGE_PROMOTIONS,
+        refused="NOT_FOUND",
+    ),
+    "couponBatchGenerate": Operation(
+        'mutation($id: ID!) { couponBatchGenerate(input: {promotionId: $id, name: "Cap", count: 3}) '
+        "{ batch { count } errors { code } } }",
+        lambda ids: {"id": ids["promotion"]},
+        "couponBatchGenerate",
+        Capability.MANAGE_PROMOTIONS,
+        refused="NOT_FOUND",
+    ),
+    "couponVoid": Operation(
+        "mutation($id: ID!) { couponVoid(couponId: $id) { coupon { voided } errors { code } } }",
+        lambda ids: {"id": ids["coupon"]},
+        "couponVoid",
+        Capability.MANAGE_PROMOTIONS,
+        refused="NOT_FOUND",
+    ),
 }
 
 #: Staff-only fields ("Type.field" -> entry); the root field of each document is ``shop``.
@@ -434,6 +489,24 @@ FIELDS: dict[str, Operation] = {
         "shop",
         Capability.READ_EVENTS,
     ),
+    "Shop.promotions": Operation(
+        "query($slug: String!) { shop(slug: $slug) { promotions { name stats { uses } } } }",
+        _slug,
+        "shop",
+        Capability.MANAGE_PROMOTIONS,
+    ),
+    "Shop.coupons": Operation(
+        "query($slug: String!) { shop(slug: $slug) { coupons(first: 5) { totalCount } } }",
+        _slug,
+        "shop",
+        Capability.MANAGE_PROMOTIONS,
+    ),
+    "Shop.couponBatches": Operation(
+        "query($slug: String!) { shop(slug: $slug) { couponBatches { count } } }",
+        _slug,
+        "shop",
+        Capability.MANAGE_PROMOTIONS,
+    ),
     "Program.changes": Operation(
         "query($slug: String!) { shop(slug: $slug) { program { changes(first: 5) { totalCount } } } }",
         _slug,
@@ -517,6 +590,18 @@ def _world() -> World:
     events_publish()
     delivery = WebhookDelivery.objects.get(endpoint=endpoint)
     ladder = (("Bronze", "0"), ("Silver", "90"), ("Gold", "250"), ("Platinum", "500"))
+    promotion = Promotion.objects.create(shop=shop, name="Cap", kind="percentage", value=10, requires_coupon=True)
+    coupon = Coupon.objects.create(shop=shop, promotion=promotion, code="CAP-1", max_uses=1)
+    quote = checkout_quote(
+        user=owner,
+        data=QuoteInput(
+            shop_id=shop.pk,
+            customer_external_id=member.external_id,
+            lines=[LineInput(quantity=1, unit_price=Decimal("20.00"))],
+            coupon_codes=["CAP-1"],
+            points_to_spend=100,
+        ),
+    )
     ids = {
         "slug": shop.slug,
         "shop": gid("Shop", shop.pk),
@@ -538,6 +623,9 @@ def _world() -> World:
         ),
         "endpoint": gid("WebhookEndpoint", endpoint.pk),
         "delivery": gid("WebhookDelivery", delivery.pk),
+        "promotion": gid("Promotion", promotion.pk),
+        "coupon": gid("Coupon", coupon.pk),
+        "quote_token": quote_token(quote),
         # the scenario: a DELIVERED order of 500.00 USD for the member
         "order": {
             "shopId": gid("Shop", shop.pk),
@@ -589,6 +677,12 @@ def _state(world: World) -> tuple:
         _rows(ApiKey.objects.all()),
         _rows(WebhookEndpoint.objects.all()),
         _rows(WebhookDelivery.objects.all()),
+        _rows(Promotion.objects.all()),
+        _rows(Coupon.objects.all()),
+        _rows(CouponBatch.objects.all()),
+        _rows(CheckoutQuote.objects.all()),
+        _rows(CheckoutCommit.objects.all()),
+        _rows(PromotionUse.objects.all()),
     )
 
 

@@ -7,7 +7,7 @@ How the examples are found and run (keep the docs to this format):
   document order, one after the other, on one test client, so a ``login`` mutation in a block
   logs in the operations after it. Each block gets a database of its own with the demo data as
   ``scripts/run`` loads it (``patron_demo --skip-samples``, ``demo_rewards``,
-  ``demo_referrals``; the bundled samples hold no demo shop, so no example may name them).
+  ``demo_referrals``, ``demo_checkout``; the bundled samples hold no demo shop, so no example may name them).
 - A block may be preceded (on the line right before the fence) by a marker, an HTML comment
   that Markdown does not render: ``<!-- example: login=owner error=PERMISSION_DENIED -->``.
   Its keys: ``login=`` one of ``LOGINS`` (the demo logins; anonymous without it);
@@ -191,6 +191,7 @@ def load_demo() -> Demo:
     call_command("patron_demo", "--skip-samples", stdout=out)
     call_command("demo_rewards", stdout=out)
     call_command("demo_referrals", stdout=out)
+    call_command("demo_checkout", stdout=out)
     output = out.getvalue()
     shops = re.search(r"^Demo shop ids \(shopId\): (.+)$", output, re.M)
     member = re.search(r"^Demo member customer externalId: (\S+) ", output, re.M)

@@ -34,8 +34,8 @@ def test_owners_hold_every_capability():
     assert all(role_can(StaffRole.OWNER, capability) for capability in Capability)
 
 
-def test_cashiers_only_use_the_till():
-    assert capabilities_of(StaffRole.CASHIER) == {Capability.USE_TILL}
+def test_cashiers_only_use_the_till_and_the_checkout():
+    assert capabilities_of(StaffRole.CASHIER) == {Capability.USE_TILL, Capability.CHECKOUT}
     assert not role_can(StaffRole.CASHIER, Capability.RECORD_ORDERS)
     assert not role_can(StaffRole.CASHIER, Capability.ADJUST_POINTS)
 
