@@ -3,6 +3,8 @@
 from decimal import Decimal
 from django.db import migrations, models
 
+from loyalty.migrations._sqlite_triggers import park, restore
+
 
 class Migration(migrations.Migration):
 
@@ -12,6 +14,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # SQLite rebuilds the program's table below: its triggers must step aside (see _sqlite_triggers).
+        migrations.RunPython(park, restore),
         migrations.AddField(
             model_name='loyaltyprogram',
             name='points_payment_max_percent',
@@ -36,4 +40,5 @@ class Migration(migrations.Migration):
             model_name='loyaltyprogram',
             constraint=models.CheckConstraint(condition=models.Q(('points_payment_max_percent__gte', 0), ('points_payment_max_percent__lte', 100)), name='program_points_payment_percent_range'),
         ),
+        migrations.RunPython(restore, park),
     ]
