@@ -275,5 +275,10 @@ def coupons_import(
 
 
 def coupon_qr_svg(code: str) -> str:
-    """An SVG image (markup, no XML declaration) of a QR code holding ``code`` (error correction M)."""
-    return segno.make(code, error="m", micro=False).svg_inline(scale=4)
+    """A standalone SVG document (with its namespace, no XML declaration) of a QR code holding ``code``.
+
+    Error correction M, 4 px modules; usable as an ``<img>`` ``data:`` URL or saved as a file.
+    """
+    out = io.BytesIO()
+    segno.make(code, error="m", micro=False).save(out, kind="svg", xmldecl=False, scale=4)
+    return out.getvalue().decode()

@@ -149,7 +149,7 @@ def test_one_coupon_personal_with_qr_then_voided(shop, gold_member):
         1,
         None,
     )
-    assert coupon["qrSvg"].startswith("<svg")
+    assert coupon["qrSvg"].startswith('<svg xmlns="http://www.w3.org/2000/svg"')
     assert "<path" in coupon["qrSvg"]
     taken = gql(owner, COUPON, {"input": {"promotionId": promotion["id"], "code": "VIPANNA"}})["data"]["couponCreate"]
     assert taken["errors"] == [{"code": "CODE_TAKEN", "field": "code"}]

@@ -1,13 +1,15 @@
 import { useRef, useState } from 'react';
-import { Button, Group, Paper, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Button, Group, Paper, Stack, Tabs, Text, TextInput, Title } from '@mantine/core';
+import { IconReceipt, IconTicket } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
-import { useParams } from 'react-router-dom';
+import { useParams, useSearchParams } from 'react-router-dom';
 import { useMutation } from 'urql';
 import { graphql } from '../gql';
 import type { TillRedemptionFieldsFragment, TillRedemptionPayloadFragment } from '../gql/graphql';
 import { EmptyState } from '../components/EmptyState';
 import { combinedErrorMessage, errorMessage, graphQLErrorCode } from '../lib/errors';
 import { useSession } from '../lib/session';
+import { CheckoutPanel } from './CheckoutPanel';
 import { TillResult } from './TillResult';
 import { stateOfError, type TillState } from './tillState';
 
@@ -59,12 +61,58 @@ interface Outcome {
   message?: string;
 }
 
-/** Cashier screen of one shop: type or paste a code, check what it is for, consume it. */
+/** The till's two tasks; `?mode=checkout` in the URL opens the checkout. */
+type TillMode = 'code' | 'checkout';
+
+/**
+ * Cashier screen of one shop: a reward code (type or paste it, check what it is for, consume
+ * it) or a checkout (basket, coupons and points: quote, then commit).
+ */
 export default function TillPage() {
   const { t } = useTranslation('cashier');
   const { shopSlug = '' } = useParams();
   const { staffShops } = useSession();
+  const [params, setParams] = useSearchParams();
   const shop = staffShops.find((staff) => staff.shop.slug === shopSlug)?.shop;
+  const mode: TillMode = params.get('mode') === 'checkout' ? 'checkout' : 'code';
+
+  if (!shop) return <EmptyState title={t('notStaff')} />;
+
+  return (
+    <Stack maw={mode === 'checkout' ? 1040 : 640} mx="auto" w="100%">
+      <div>
+        <Title order={1} size="h2">
+          {t('title')}
+        </Title>
+        <Text c="dimmed">{shop.name}</Text>
+      </div>
+      <Tabs
+        value={mode}
+        onChange={(value) => setParams(value === 'checkout' ? { mode: 'checkout' } : {}, { replace: true })}
+        keepMounted={false}
+      >
+        <Tabs.List>
+          <Tabs.Tab value="code" leftSection={<IconTicket size={16} aria-hidden />}>
+            {t('tabs.code')}
+          </Tabs.Tab>
+          <Tabs.Tab value="checkout" leftSection={<IconReceipt size={16} aria-hidden />}>
+            {t('tabs.checkout')}
+          </Tabs.Tab>
+        </Tabs.List>
+        <Tabs.Panel value="code" pt="md">
+          <RedemptionPanel shopId={shop.id} />
+        </Tabs.Panel>
+        <Tabs.Panel value="checkout" pt="md">
+          <CheckoutPanel shopId={shop.id} />
+        </Tabs.Panel>
+      </Tabs>
+    </Stack>
+  );
+}
+
+/** A reward code: check it, then consume it. */
+function RedemptionPanel({ shopId }: { shopId: string }) {
+  const { t } = useTranslation('cashier');
   const [code, setCode] = useState('');
   const [orderId, setOrderId] = useState('');
   const [codeError, setCodeError] = useState<string | null>(null);
@@ -72,8 +120,6 @@ export default function TillPage() {
   const [validateState, validate] = useMutation(RedemptionValidateDocument);
   const [consumeState, consume] = useMutation(RedemptionConsumeDocument);
   const input = useRef<HTMLInputElement>(null);
-
-  if (!shop) return <EmptyState title={t('notStaff')} />;
 
   const handle = (payload: TillRedemptionPayloadFragment | undefined, successState: TillState) => {
     const error = payload?.errors[0];
@@ -91,7 +137,7 @@ export default function TillPage() {
       input.current?.focus();
       return;
     }
-    const variables = { input: { shopId: shop.id, code, orderExternalId: action === 'consume' ? orderId.trim() : '' } };
+    const variables = { input: { shopId, code, orderExternalId: action === 'consume' ? orderId.trim() : '' } };
     const result = action === 'check' ? await validate(variables) : await consume(variables);
     if (result.error) {
       const code = graphQLErrorCode(result.error);
@@ -110,13 +156,7 @@ export default function TillPage() {
   };
 
   return (
-    <Stack maw={640} mx="auto" w="100%">
-      <div>
-        <Title order={1} size="h2">
-          {t('title')}
-        </Title>
-        <Text c="dimmed">{shop.name}</Text>
-      </div>
+    <Stack>
       <Paper withBorder p={{ base: 'md', sm: 'lg' }}>
         <form
           onSubmit={(event) => {

@@ -1,10 +1,19 @@
 import { NavLink } from '@mantine/core';
-import { IconCash, IconSettings } from '@tabler/icons-react';
+import { IconCash, IconDiscount2, IconSettings, IconTicket } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
 import { Link, useLocation } from 'react-router-dom';
 import { canUseConsole, useSession } from '../lib/session';
 
-/** Links to the console (owners, managers) and the till of each shop the user works for. */
+/** Console sections with a link of their own in the menu (owners, managers). */
+const CONSOLE_SHORTCUTS = [
+  { path: 'promotions', icon: IconDiscount2 },
+  { path: 'coupons', icon: IconTicket },
+] as const;
+
+/**
+ * Links to the console with its promotions and coupons (owners, managers) and the till (with
+ * its checkout) of each shop the user works for.
+ */
 export function StaffLinks({ onNavigate }: { onNavigate?: () => void }) {
   const { t } = useTranslation('common');
   const { staffShops } = useSession();
@@ -25,10 +34,25 @@ export function StaffLinks({ onNavigate }: { onNavigate?: () => void }) {
               to={`/console/${shop.slug}`}
               label={t('nav.console')}
               leftSection={<IconSettings size={16} aria-hidden />}
-              active={pathname.startsWith(`/console/${shop.slug}`)}
+              active={
+                pathname.startsWith(`/console/${shop.slug}`) &&
+                !CONSOLE_SHORTCUTS.some((s) => pathname.startsWith(`/console/${shop.slug}/${s.path}`))
+              }
               onClick={onNavigate}
             />
           )}
+          {canUseConsole(role) &&
+            CONSOLE_SHORTCUTS.map(({ path, icon: Icon }) => (
+              <NavLink
+                key={path}
+                component={Link}
+                to={`/console/${shop.slug}/${path}`}
+                label={t(`nav.${path}`)}
+                leftSection={<Icon size={16} aria-hidden />}
+                active={pathname.startsWith(`/console/${shop.slug}/${path}`)}
+                onClick={onNavigate}
+              />
+            ))}
           <NavLink
             component={Link}
             to={`/till/${shop.slug}`}

@@ -17,6 +17,8 @@ const program = {
   welcomeBonusPoints: 50,
   birthdayBonusPoints: 100,
   pointValue: '0.0100',
+  pointsPaymentMaxPercent: '50.00',
+  pointsPaymentMinPoints: 100,
   active: true,
 };
 
@@ -75,6 +77,32 @@ describe('SettingsPage', () => {
     });
   });
 
+  it('edits the points payment share and minimum, sending only those', async () => {
+    const { calls } = renderConsolePage(<SettingsPage />, {
+      mocks: {
+        ConsoleSettings: { data: { shop: { id: 'U2hvcDox', program } } },
+        ConsoleProgramChanges: changes,
+        ConsoleProgramUpdate: (v) => ({
+          data: { programUpdate: { program: { ...program, ...(v.input as object) }, loyaltyErrors: [] } },
+        }),
+      },
+    });
+    const share = await screen.findByLabelText('Max share payable with points (%)');
+    expect(share).toHaveValue('50.00');
+    const minimum = screen.getByLabelText('Fewest points per payment');
+    expect(minimum).toHaveValue('100');
+    await userEvent.clear(share);
+    await userEvent.type(share, '30');
+    await userEvent.clear(minimum);
+    await userEvent.type(minimum, '200');
+    await userEvent.click(screen.getByRole('button', { name: 'Save' }));
+    expect(await screen.findByText('Settings saved')).toBeInTheDocument();
+    expect(calls.find((c) => c.name === 'ConsoleProgramUpdate')?.variables).toEqual({
+      shopId: 'U2hvcDox',
+      input: { pointsPaymentMaxPercent: '30', pointsPaymentMinPoints: 200 },
+    });
+  });
+
   it('lists the audit of past changes', async () => {
     renderConsolePage(<SettingsPage />, {
       mocks: { ConsoleSettings: { data: { shop: { id: 'U2hvcDox', program } } }, ConsoleProgramChanges: changes },
@@ -102,6 +130,8 @@ describe('SettingsPage', () => {
       downgradeGraceDays: 0,
       welcomeBonusPoints: 50,
       birthdayBonusPoints: 0,
+      pointsPaymentMaxPercent: '50.00',
+      pointsPaymentMinPoints: 100,
       active: true,
     };
     expect(settingsChanges(initial, { ...initial, expiryMonths: '', pointsPerCurrencyUnit: 1, active: false })).toEqual({

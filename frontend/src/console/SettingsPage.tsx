@@ -50,6 +50,8 @@ const SettingsQuery = graphql(`
         welcomeBonusPoints
         birthdayBonusPoints
         pointValue
+        pointsPaymentMaxPercent
+        pointsPaymentMinPoints
         active
       }
     }
@@ -72,6 +74,8 @@ const ProgramUpdateMutation = graphql(`
         welcomeBonusPoints
         birthdayBonusPoints
         pointValue
+        pointsPaymentMaxPercent
+        pointsPaymentMinPoints
         active
       }
       loyaltyErrors {
@@ -127,6 +131,8 @@ export interface SettingsValues {
   downgradeGraceDays: NumberValue;
   welcomeBonusPoints: NumberValue;
   birthdayBonusPoints: NumberValue;
+  pointsPaymentMaxPercent: NumberValue;
+  pointsPaymentMinPoints: NumberValue;
   active: boolean;
 }
 
@@ -142,9 +148,11 @@ const FIELDS: (keyof SettingsValues)[] = [
   'downgradeGraceDays',
   'welcomeBonusPoints',
   'birthdayBonusPoints',
+  'pointsPaymentMaxPercent',
+  'pointsPaymentMinPoints',
   'active',
 ];
-const DECIMALS = new Set<keyof SettingsValues>(['pointsPerCurrencyUnit', 'minimumOrderAmount', 'pointValue']);
+const DECIMALS = new Set<keyof SettingsValues>(['pointsPerCurrencyUnit', 'minimumOrderAmount', 'pointValue', 'pointsPaymentMaxPercent']);
 /** Integer fields where an empty input means null (the API's "return window" / "never"). */
 const NULLABLE_INTS = new Set<keyof SettingsValues>(['pendingDays', 'expiryMonths']);
 
@@ -160,6 +168,8 @@ type ProgramSettings = {
   downgradeGraceDays: number;
   welcomeBonusPoints: number;
   birthdayBonusPoints: number;
+  pointsPaymentMaxPercent: string;
+  pointsPaymentMinPoints: number;
   active: boolean;
 };
 
@@ -176,6 +186,8 @@ function toValues(p: ProgramSettings): SettingsValues {
     downgradeGraceDays: p.downgradeGraceDays,
     welcomeBonusPoints: p.welcomeBonusPoints,
     birthdayBonusPoints: p.birthdayBonusPoints,
+    pointsPaymentMaxPercent: p.pointsPaymentMaxPercent,
+    pointsPaymentMinPoints: p.pointsPaymentMinPoints,
     active: p.active,
   };
 }
@@ -403,6 +415,25 @@ function SettingsForm({ program }: { program: ProgramSettings }) {
               max={1000000}
               allowDecimal={false}
               {...form.getInputProps('birthdayBonusPoints')}
+            />
+          </SimpleGrid>
+        </Fieldset>
+        <Fieldset legend={t('settings.pointsPayment')}>
+          <SimpleGrid cols={{ base: 1, sm: 2 }}>
+            <NumberInput
+              label={t('settings.fields.pointsPaymentMaxPercent')}
+              description={t('settings.hints.pointsPaymentMaxPercent')}
+              min={0}
+              max={100}
+              decimalScale={2}
+              {...form.getInputProps('pointsPaymentMaxPercent')}
+            />
+            <NumberInput
+              label={t('settings.fields.pointsPaymentMinPoints')}
+              description={t('settings.hints.pointsPaymentMinPoints')}
+              min={0}
+              allowDecimal={false}
+              {...form.getInputProps('pointsPaymentMinPoints')}
             />
           </SimpleGrid>
         </Fieldset>

@@ -9,6 +9,8 @@ import {
   IconStairsUp,
   IconUsers,
   IconBolt,
+  IconDiscount2,
+  IconTicket,
 } from '@tabler/icons-react';
 import { useEffect, useRef, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -16,8 +18,10 @@ import { Navigate, Route, Routes, useNavigate, useParams } from 'react-router-do
 import { canUseConsole, useSession } from '../lib/session';
 import { ActivityPage } from './ActivityPage';
 import { AnalyticsPage } from './AnalyticsPage';
+import { CouponsPage } from './CouponsPage';
 import { IntegrationsPage } from './IntegrationsPage';
 import { MembersPage } from './MembersPage';
+import { PromotionsPage } from './PromotionsPage';
 import { RewardsPage } from './RewardsPage';
 import { RulesPage } from './RulesPage';
 import { SettingsPage } from './SettingsPage';
@@ -41,6 +45,8 @@ const SECTIONS: Section[] = [
   { path: 'tiers', icon: <IconStairsUp size={16} />, element: <TiersPage />, editorsOnly: true },
   { path: 'rewards', icon: <IconGift size={16} />, element: <RewardsPage />, editorsOnly: true },
   { path: 'rules', icon: <IconBolt size={16} />, element: <RulesPage />, editorsOnly: true },
+  { path: 'promotions', icon: <IconDiscount2 size={16} />, element: <PromotionsPage />, editorsOnly: true },
+  { path: 'coupons', icon: <IconTicket size={16} />, element: <CouponsPage />, editorsOnly: true },
   { path: 'settings', icon: <IconAdjustmentsHorizontal size={16} />, element: <SettingsPage />, editorsOnly: true },
   {
     path: 'integrations',
