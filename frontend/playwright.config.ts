@@ -21,7 +21,9 @@ export default defineConfig({
   expect: { timeout: 15_000 },
   reporter: [['list']],
   // Traces of failed tests outside the repository, so that a run leaves the tree clean.
-  outputDir: path.join(os.tmpdir(), 'patron-e2e-results'),
+  // One directory per port: two runs at once (a developer's and CI's) would otherwise delete each
+  // other's traces mid-run.
+  outputDir: path.join(os.tmpdir(), `patron-e2e-results-${port}`),
   use: {
     baseURL,
     headless: true,
