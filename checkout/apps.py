@@ -13,9 +13,13 @@ class CheckoutConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Connect the return hook and the importer's replay check (``checkout.services.returns``) to loyalty."""
-        from checkout.services import returns
+        """Connect the return hook and the importer's replay check (``services.returns``) to loyalty's signals,
+        and the data export and erasure (``services.privacy``) to crm's."""
+        from checkout.services import privacy, returns
+        from crm.services.privacy import customer_data_exporting, customer_erasing
         from loyalty.signals import order_points_posted, order_replay_check
 
         order_points_posted.connect(returns.on_order_points_posted, dispatch_uid="checkout-returns")
         order_replay_check.connect(returns.on_order_replay_check, dispatch_uid="checkout-replay-check")
+        customer_data_exporting.connect(privacy.on_customer_data_exporting, dispatch_uid="checkout-export")
+        customer_erasing.connect(privacy.on_customer_erasing, dispatch_uid="checkout-erasure")

@@ -69,6 +69,9 @@ class Promotion(models.Model):
     category_slugs = models.JSONField(default=list, blank=True, help_text="Qualifying categories (slugs).")
     brands = models.JSONField(default=list, blank=True, help_text="Qualifying brands (as the shop names them).")
     tiers = models.ManyToManyField(Tier, blank=True, related_name="+", help_text="Tiers that may use it.")
+    segments = models.ManyToManyField(
+        "crm.Segment", blank=True, related_name="promotions", help_text="Members of any of these segments only."
+    )
     payment_types = models.JSONField(default=list, blank=True, help_text="Payment types it needs, e.g. ['card'].")
     minimum_amount = models.DecimalField(
         max_digits=MONEY_DIGITS,

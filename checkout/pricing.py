@@ -12,7 +12,7 @@ quote and its commit apply one rule. docs/checkout.md explains the rule with wor
 2. **Order**: priority, highest first; at equal priority campaigns before the tier discount, then
    the oldest promotion first.
 3. **Conditions** of each candidate, in this order, the first failing one being the reason it did
-   not apply: dates, weekday, hours (the shop's zone), tier, payment type, total and per-member
+   not apply: dates, weekday, hours (the shop's zone), tier, segment, payment type, total and per-member
    usage limits, qualifying lines, minimum amount (the qualifying lines before any discount).
 4. **Stacking**: an EXCLUSIVE promotion applies only when nothing applied before it, and nothing
    applies after it; STACKABLE ones combine. Each discount is computed on what earlier discounts
@@ -77,6 +77,8 @@ class Member:
     tier_name: str = ""
     tier_discount_percent: Decimal = Decimal("0")
     points_available: int = 0
+    blocked: bool = False
+    segment_ids: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class PromotionRule:
     category_slugs: frozenset[str] = frozenset()
     brands: frozenset[str] = frozenset()
     tier_ids: frozenset[int] = frozenset()
+    segment_ids: frozenset[int] = frozenset()
     payment_types: frozenset[str] = frozenset()
     minimum_amount: Decimal = Decimal("0")
     starts_at: dt.datetime | None = None
@@ -357,6 +360,8 @@ def _condition_problem(
             return NotAppliedReason.OUTSIDE_HOURS, "Not running at this hour."
     if rule.tier_ids and (member is None or member.tier_id not in rule.tier_ids):
         return NotAppliedReason.TIER_NOT_ELIGIBLE, "Only for members of certain tiers."
+    if rule.segment_ids and (member is None or not rule.segment_ids & member.segment_ids):
+        return NotAppliedReason.SEGMENT_NOT_ELIGIBLE, "Only for members of certain segments."
     if rule.payment_types and payment_type not in rule.payment_types:
         return NotAppliedReason.PAYMENT_TYPE, "Not for this payment type."
     if rule.usage_limit is not None and rule.uses >= rule.usage_limit:
@@ -438,6 +443,8 @@ def _points(
 
     if member is None:
         return refuse(NotAppliedReason.MEMBER_REQUIRED, "Only members can pay with points.")
+    if member.blocked:
+        return refuse(NotAppliedReason.MEMBER_BLOCKED, "The shop has blocked this member.")
     if policy.max_percent <= 0 or policy.point_value <= 0:
         return refuse(NotAppliedReason.POINTS_DISABLED, "This shop does not take points as payment.")
     if requested < policy.min_points:
@@ -514,7 +521,7 @@ def price(
         for rule in promotions
         if rule.active and rule.id not in coupon_promotions
     ]
-    if member is not None and member.tier_discount_percent > 0:
+    if member is not None and member.tier_discount_percent > 0 and not member.blocked:
         tier_rule = PromotionRule(
             id=0, name=member.tier_name, kind=PromotionKind.PERCENTAGE, value=member.tier_discount_percent, priority=0
         )

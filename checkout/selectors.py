@@ -27,7 +27,7 @@ def promotions_of_shop(*, shop_id: int, include_archived: bool = False) -> Query
             stat_discount=Coalesce(Sum("uses__amount", filter=_LIVE), Value(Decimal("0.00")), output_field=_MONEY),
             stat_revenue=Coalesce(Sum("uses__revenue", filter=_LIVE), Value(Decimal("0.00")), output_field=_MONEY),
         )
-        .prefetch_related("tiers")
+        .prefetch_related("tiers", "segments")
         .order_by("-priority", "pk")
     )
 

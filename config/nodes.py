@@ -12,6 +12,8 @@ import strawberry
 import strawberry_django
 
 from checkout.api.types import ShopCheckoutPart
+from crm.api.analytics import ShopCrmAnalyticsPart
+from crm.api.types import AccountCrmPart, ShopCrmPart
 from integrations.api.types import ShopIntegrationsPart
 from loyalty import models as loyalty_models
 from loyalty.api.schema import ViewerLoyaltyPart
@@ -25,6 +27,8 @@ from rewards.api.types import AccountRewardsPart, ShopRewardsPart, ViewerRewards
 
 @strawberry_django.type(mp.Shop, name="Shop", description="A shop of the marketplace with its loyalty program.")
 class Shop(
+    ShopCrmAnalyticsPart,
+    ShopCrmPart,
     ShopCheckoutPart,
     ShopIntegrationsPart,
     ShopReferralsPart,
@@ -39,7 +43,7 @@ class Shop(
 @strawberry_django.type(
     loyalty_models.MemberAccount, name="MemberAccount", description="A customer's membership in one shop's program."
 )
-class MemberAccount(AccountReferralsPart, AccountRewardsPart, AccountLoyaltyPart):
+class MemberAccount(AccountCrmPart, AccountReferralsPart, AccountRewardsPart, AccountLoyaltyPart):
     """Balances, tier and history of one member in one shop."""
 
 

@@ -27,6 +27,8 @@ from api_core.input_guard import InputGuard
 from api_core.scalars import SCALAR_MAP
 from checkout.api.schema import CheckoutMutation
 from config.metrics import OperationMetrics
+from crm.api.privacy import PrivacyMutation
+from crm.api.schema import CrmMutation
 from integrations.api.schema import IntegrationsMutation
 from loyalty.api.rules import EarningRuleMutation
 from loyalty.api.schema import LoyaltyMutation, LoyaltyQuery, LoyaltySubscription
@@ -63,6 +65,8 @@ class Mutation(
     ReferralsMutation,
     IntegrationsMutation,
     CheckoutMutation,
+    CrmMutation,
+    PrivacyMutation,
 ):
     """Root mutation, merged from the apps' mutation types."""
 

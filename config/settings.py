@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "rewards",
     "referrals",
     "integrations",
+    "crm",
     "checkout",
 ]
 

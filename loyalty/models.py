@@ -262,6 +262,18 @@ class EarningRule(models.Model):
         return self.name
 
 
+class MemberStatus(models.TextChoices):
+    """A member's standing in a shop, set by its staff (docs/crm.md, "Status").
+
+    ``blocked`` earns nothing (orders, bonuses, referrals) and redeems nothing (rewards, points at
+    checkout); staff adjustments still apply. ``inactive`` is informational (a member who left).
+    """
+
+    ACTIVE = "active", "Active"
+    INACTIVE = "inactive", "Inactive"
+    BLOCKED = "blocked", "Blocked"
+
+
 class MemberAccount(models.Model):
     """A customer's membership in one shop's program, with cached balances.
 
@@ -289,6 +301,8 @@ class MemberAccount(models.Model):
     requalified_through = models.DateTimeField(
         null=True, blank=True, help_text="End of the last qualifying window requalification has settled."
     )
+    status = models.CharField(max_length=16, choices=MemberStatus.choices, default=MemberStatus.ACTIVE)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -302,6 +316,11 @@ class MemberAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer} in {self.program}"
+
+    @property
+    def blocked(self) -> bool:
+        """Whether the member is blocked: earns and redeems nothing."""
+        return self.status == MemberStatus.BLOCKED
 
 
 class EntryKind(models.TextChoices):

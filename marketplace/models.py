@@ -119,6 +119,35 @@ class Customer(models.Model):
         return self.display_name or self.external_id or f"customer {self.pk}"
 
 
+class ConsentChannel(models.TextChoices):
+    """A marketing channel a customer consents to."""
+
+    EMAIL = "email", "E-mail"
+    SMS = "sms", "SMS"
+    PUSH = "push", "Push notifications"
+
+
+class ConsentChange(models.Model):
+    """One change of a customer's marketing consent: channel, new value, when and from where (append-only)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consent_changes")
+    channel = models.CharField(max_length=8, choices=ConsentChannel.choices)
+    granted = models.BooleanField()
+    source = models.CharField(
+        max_length=16, help_text="Where it was changed: 'member' (the dashboard), 'staff', 'import', 'erasure'."
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.channel}={'yes' if self.granted else 'no'} ({self.source})"
+
+
 class Category(models.Model):
     """A product category shared by the marketplace's shops."""
 

@@ -23,6 +23,9 @@ price and commit baskets      yes      yes      yes
 (checkout quote and commit)
 edit promotions and coupons   yes      yes
 (and read their usage)
+edit members (profile,        yes      yes
+status, notes, tags, segments)
+erase a member's data         yes
 read members (list, detail,   yes      yes
 occasions, referrals)
 read activity (ledger feed)   yes      yes
@@ -63,6 +66,8 @@ class Capability(enum.Enum):
     CHECKOUT = "checkout:use"
     MANAGE_PROMOTIONS = "promotions:write"
     READ_MEMBERS = "members:read"
+    EDIT_MEMBERS = "members:write"
+    ERASE_MEMBERS = "members:erase"
     READ_ACTIVITY = "activity:read"
     READ_ANALYTICS = "analytics:read"
     READ_EVENTS = "events:read"
@@ -83,6 +88,8 @@ CAPABILITY_ROLES: Mapping[Capability, frozenset[StaffRole]] = {
     Capability.CHECKOUT: frozenset({_OWNER, _MANAGER, _CASHIER}),
     Capability.MANAGE_PROMOTIONS: frozenset({_OWNER, _MANAGER}),
     Capability.READ_MEMBERS: frozenset({_OWNER, _MANAGER}),
+    Capability.EDIT_MEMBERS: frozenset({_OWNER, _MANAGER}),
+    Capability.ERASE_MEMBERS: frozenset({_OWNER}),
     Capability.READ_ACTIVITY: frozenset({_OWNER, _MANAGER}),
     Capability.READ_ANALYTICS: frozenset({_OWNER, _MANAGER}),
     Capability.READ_EVENTS: frozenset({_OWNER, _MANAGER}),

@@ -310,7 +310,7 @@ def _lock_pair(referral: Referral, account: MemberAccount) -> tuple[MemberAccoun
 def _post_bonus(
     *, account: MemberAccount, points: int, referral: Referral, side: str, reason: str, at: dt.datetime
 ) -> PointsEntry | None:
-    if points <= 0:
+    if points <= 0 or account.blocked:  # a blocked member earns no bonus (docs/crm.md, "Status")
         return None
     return points_grant(
         account=account,

@@ -24,6 +24,8 @@ class RewardErrorCode(enum.Enum):
     CODE_EXPIRED = "CODE_EXPIRED"
     CODE_CANCELLED = "CODE_CANCELLED"
     NOT_CANCELLABLE = "NOT_CANCELLABLE"
+    #: The shop blocked this member: nothing can be redeemed (docs/crm.md, "Status").
+    MEMBER_BLOCKED = "MEMBER_BLOCKED"
     RATE_LIMITED = "RATE_LIMITED"
     IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
     #: A dependency (Redis: the till's rate-limit counters) is unreachable; nothing changed, try again.

@@ -40,10 +40,12 @@ def reward_unavailable(
 ) -> RewardError | None:
     """The first reason ``account`` cannot redeem ``reward`` now, or ``None`` when it can.
 
-    Order of the checks: active, validity window, tier, per-member limit (``taken_in_period``
+    Order of the checks: the member not blocked, active, validity window, tier, per-member limit (``taken_in_period``
     = the member's redemptions of it in the current limit period, cancelled ones excluded),
     available points (pending never count), stock. Reads nothing from the database.
     """
+    if account.blocked:
+        return RewardError(RewardErrorCode.MEMBER_BLOCKED, "This shop has blocked your membership.", "rewardId")
     if reward.status != RewardStatus.ACTIVE:
         return RewardError(RewardErrorCode.REWARD_INACTIVE, "This reward is archived.", "rewardId")
     if (reward.valid_from and now < reward.valid_from) or (reward.valid_until and now >= reward.valid_until):

@@ -139,6 +139,9 @@ class PromotionInputType:
     category_slugs: list[str] = strawberry.field(default_factory=list, description="Qualifying categories.")
     brands: list[str] = strawberry.field(default_factory=list, description="Qualifying brands.")
     tier_ids: list[strawberry.ID] = strawberry.field(default_factory=list, description="Tiers that may use it.")
+    segment_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="Members of any of these segments only (docs/crm.md)."
+    )
     payment_types: list[str] = strawberry.field(default_factory=list, description="Payment types it needs.")
     minimum_amount: Decimal = strawberry.field(default=Decimal("0"), description="Qualifying lines' price needed.")
     starts_at: dt.datetime | None = strawberry.field(default=None, description="Runs from.")
@@ -169,6 +172,7 @@ class PromotionInputType:
             category_slugs=list(self.category_slugs),
             brands=list(self.brands),
             tier_ids=[decode_global_id(tier, "Tier") or 0 for tier in self.tier_ids],
+            segment_ids=[decode_global_id(segment, "Segment") or 0 for segment in self.segment_ids],
             payment_types=list(self.payment_types),
             minimum_amount=self.minimum_amount,
             starts_at=self.starts_at,

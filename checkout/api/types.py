@@ -116,6 +116,12 @@ class Promotion(relay.Node):
         """Tier ids from the prefetched tiers."""
         return [cast(strawberry.ID, _gid("Tier", tier.pk)) for tier in cast(models.Promotion, self).tiers.all()]
 
+    @strawberry_django.field(description="Global ids of the segments it targets; empty = everyone.")
+    def segment_ids(self) -> list[strawberry.ID]:
+        """Segment ids from the prefetched segments."""
+        segments = cast(models.Promotion, self).segments.all()
+        return [cast(strawberry.ID, _gid("Segment", segment.pk)) for segment in segments]
+
     @strawberry_django.field(description="Uses, discount given and revenue of the orders that used it.")
     def stats(self) -> PromotionStats:
         """From the list's annotations (no query), or one aggregate."""

@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 
 from checkout.errors import CheckoutError, CheckoutErrorCode
 from checkout.models import Promotion, PromotionKind, Stacking
+from crm.models import Segment
 from loyalty.models import Tier
 from marketplace.models import Shop
 from marketplace.money import decimal_places
@@ -65,6 +66,7 @@ class PromotionInput:
     category_slugs: list[str] = field(default_factory=list)
     brands: list[str] = field(default_factory=list)
     tier_ids: list[int] = field(default_factory=list)
+    segment_ids: list[int] = field(default_factory=list)
     payment_types: list[str] = field(default_factory=list)
     minimum_amount: Decimal = Decimal("0")
     starts_at: dt.datetime | None = None
@@ -146,12 +148,17 @@ def _validate(data: PromotionInput, shop: Shop) -> None:
         known = set(Tier.objects.filter(program__shop=shop, pk__in=data.tier_ids).values_list("pk", flat=True))
         if known != set(data.tier_ids):
             raise _invalid("A tier is not one of this shop's tiers.", "tierIds")
+    if data.segment_ids:
+        found = set(Segment.objects.filter(shop=shop, pk__in=data.segment_ids).values_list("pk", flat=True))
+        if found != set(data.segment_ids):
+            raise _invalid("A segment is not one of this shop's.", "segmentIds")
 
 
 def _save(promotion: Promotion, data: PromotionInput) -> Promotion:
     """Copy ``data`` onto ``promotion``, save it and its tiers (in the caller's transaction)."""
     values = asdict(data)
     tier_ids = values.pop("tier_ids")
+    segment_ids = values.pop("segment_ids")
     values["name"] = values["name"].strip()
     values["product_ids"] = sorted(set(values["product_ids"]))
     values["category_slugs"] = sorted(set(values["category_slugs"]))
@@ -162,6 +169,7 @@ def _save(promotion: Promotion, data: PromotionInput) -> Promotion:
         setattr(promotion, name, value)
     promotion.save()
     promotion.tiers.set(tier_ids)
+    promotion.segments.set(segment_ids)
     return promotion
 
 

@@ -30,6 +30,7 @@ from checkout.events import commit_event_record
 from checkout.models import CheckoutCommit, CheckoutQuote, Coupon, Promotion, PromotionUse
 from checkout.services.coupons import coupon_code_normalise
 from checkout.services.promotions import require
+from crm.selectors import segment_members
 from loyalty.broadcasts import AccountUpdate, broadcast_on_commit
 from loyalty.errors import LoyaltyError
 from loyalty.models import EntryKind, LoyaltyProgram, MemberAccount, SourceType
@@ -149,6 +150,7 @@ def _rule(promotion: Promotion, uses: int, member_uses: int) -> pricing.Promotio
         category_slugs=frozenset(promotion.category_slugs),
         brands=frozenset(promotion.brands),
         tier_ids=frozenset(tier.pk for tier in promotion.tiers.all()),
+        segment_ids=frozenset(segment.pk for segment in promotion.segments.all()),
         payment_types=frozenset(promotion.payment_types),
         minimum_amount=promotion.minimum_amount,
         starts_at=promotion.starts_at,
@@ -217,8 +219,10 @@ def _load(shop: Shop, stored: dict[str, Any], at: dt.datetime, *, lock: bool = F
         )
         list(limited.select_for_update().order_by("pk").values_list("pk", flat=True))
         list(coupon_rows.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))
-    coupons = {coupon.code: coupon for coupon in coupon_rows.prefetch_related("promotion__tiers")}
-    promotions = list(automatic.prefetch_related("tiers"))
+    coupons = {
+        coupon.code: coupon for coupon in coupon_rows.prefetch_related("promotion__tiers", "promotion__segments")
+    }
+    promotions = list(automatic.prefetch_related("tiers", "segments"))
     ids = {p.pk for p in promotions} | {c.promotion_id for c in coupons.values()}
     uses = _counts(_live_uses(promotion_id__in=ids), "promotion_id")
     member_uses = _counts(_live_uses(promotion_id__in=ids, customer=customer), "promotion_id") if customer else {}
@@ -234,6 +238,8 @@ def _load(shop: Shop, stored: dict[str, Any], at: dt.datetime, *, lock: bool = F
             tier_name=tier.name if tier else "",
             tier_discount_percent=tier.discount_percent if tier else Decimal("0"),
             points_available=account.points_available if account is not None else 0,
+            blocked=account is not None and account.blocked,
+            segment_ids=_segments_of(account, promotions, coupons.values(), at),
         )
     policy = pricing.PointsPolicy(
         point_value=program.point_value if program else Decimal("0"),
@@ -286,10 +292,25 @@ def _load(shop: Shop, stored: dict[str, Any], at: dt.datetime, *, lock: bool = F
     return _Snapshot(shop, program, customer, account, coupons, priced)
 
 
+def _segments_of(
+    account: MemberAccount | None, promotions: list[Promotion], coupons: Any, at: dt.datetime
+) -> frozenset[int]:
+    """Which of the segments the candidate promotions target hold ``account`` now (one query per segment)."""
+    if account is None:
+        return frozenset()
+    targeted = {s.pk: s for p in promotions for s in p.segments.all()}
+    targeted |= {s.pk: s for c in coupons for s in c.promotion.segments.all()}
+    return frozenset(
+        pk for pk, segment in targeted.items() if segment_members(segment, now=at).filter(pk=account.pk).exists()
+    )
+
+
 def _points_earned(snapshot: _Snapshot, at: dt.datetime) -> int:
     """Points the order would earn on the money paid (the worker's ``earning_quote``); 0 for a guest."""
     program = snapshot.program
     if program is None or not program.active or snapshot.customer is None:
+        return 0
+    if snapshot.account is not None and snapshot.account.blocked:  # earns nothing, as the worker will
         return 0
     slugs = {p.line.category_slug for p in snapshot.priced.lines if p.line.category_slug}
     categories = dict(Category.objects.filter(slug__in=slugs).values_list("slug", "pk")) if slugs else {}

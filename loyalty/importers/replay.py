@@ -32,7 +32,7 @@ from loyalty.models import LoyaltyProgram, MemberAccount, Tier
 from loyalty.services.lifecycle import ReleaseSummary, points_release_due
 from loyalty.services.orders import order_event_process
 from loyalty.services.programs import program_create, standard_tiers
-from loyalty.signals import order_replay_check
+from loyalty.signals import order_replay_check, orders_replayed
 from marketplace.errors import OrderError
 from marketplace.models import Order, OrderEvent, OrderStatus, Shop
 from marketplace.services.orders import OrderEventInput, order_event_record
@@ -351,6 +351,7 @@ def batch_replay(
         if set_based:
             bulk = bulk_replay(set_based, contexts, release=release, progress=progress)  # type: ignore[arg-type]
             pairs |= bulk.pairs
+            orders_replayed.send(sender=OrderEvent, pairs=frozenset(bulk.pairs))
             taken = set(map(id, chosen))
             ordered = [e for e in ordered if id(e) not in taken]
     for event in progress(ordered) if progress is not None and ordered else ordered:

@@ -364,6 +364,8 @@ def _pay(program: LoyaltyProgram, due: _Due, now: dt.datetime, broadcast: bool) 
         key = _key(due.kind, account.pk, due.year)
         if (due.day, due.year) not in still or entry_existing(idempotency_key=key) is not None:
             return None
+        if account.blocked:  # a blocked member earns no bonus (docs/crm.md, "Status")
+            return None
         if _paid_recently(due.kind, account.pk, now):
             return None
         years = None

@@ -39,6 +39,7 @@ from loyalty.models import (
     EntryKind,
     LoyaltyProgram,
     MemberAccount,
+    MemberStatus,
     PointsEntry,
     PointsLot,
     SourceType,
@@ -59,7 +60,7 @@ from loyalty.services.rules import (
     program_rules_cached,
 )
 from loyalty.services.tiers import account_get_or_enroll, program_tiers_cached, tier_evaluate, tier_for_value
-from loyalty.signals import order_points_posted
+from loyalty.signals import order_events_posted, order_points_posted
 from marketplace.events import shop_event_row
 from marketplace.models import Order, OrderEvent, OrderStatus, ShopEvent
 from marketplace.services.order_events import order_event_failure_record
@@ -127,11 +128,13 @@ def order_quote(
     order)`` plus the rules' contributions (``services.rules``), where the earn base is the
     goods amount less the part paid with points (spread over the lines by
     :func:`order_earn_lines`); shipping never earns; nothing when the earn base is below the
-    program's minimum order amount. Rules are read at the order's ``placed_at`` in the shop's
-    time zone. Call it before the order's own qualifying value is added. ``rules`` (the
+    program's minimum order amount; nothing for a blocked member. Rules are read at the order's
+    ``placed_at`` in the shop's time zone. Call it before the order's own qualifying value is added. ``rules`` (the
     program's active rules with their prefetches) spares reading them: the posting path passes
     its per-process cached ones (``program_rules_cached``).
     """
+    if account.status == MemberStatus.BLOCKED:  # a blocked member earns nothing (docs/crm.md)
+        return EarnQuote(base_points=0, points=0, rules=())
     if rules is None:
         rules = program_rules(program)
     if rules:
@@ -636,6 +639,7 @@ def _apply_members(
     applied: list[int] = []
     updates: list[AccountUpdate] = []
     plans: list[_EarnPlan] = []
+    touched: dict[int, MemberAccount] = {}
     for (shop_id, customer_id), events in members.items():
         program = programs.get(shop_id)
         account: MemberAccount | None = accounts.get((program.pk, customer_id)) if program is not None else None
@@ -672,9 +676,19 @@ def _apply_members(
             if result is not None and event.pk == named.pk:
                 outcome = result
             applied.append(event.pk)
+        if account is not None:
+            touched[account.pk] = account
     for result in _earn_plans_post(plans, updates, broadcast):
         if result.event_id == named.pk:
             outcome = result
+    touched |= {plan.account.pk: plan.account for plan in plans}
+    if touched:
+        try:
+            order_events_posted.send(sender=OrderEvent, accounts=list(touched.values()))
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception as exc:  # names no single event: the batch falls back to one by one
+            raise OrderEventApplyError(named.pk, exc) from exc
     # One UPDATE for the batch, just before the commit (the bench's "posted" time).
     OrderEvent.objects.filter(pk__in=applied).update(processed_at=timezone.now(), attempts=F("attempts") + 1)
     if updates:

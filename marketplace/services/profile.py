@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from marketplace.errors import ProfileError, ProfileErrorCode
-from marketplace.models import Customer
+from marketplace.models import ConsentChange, Customer
 from marketplace.selectors import customer_for_user
 
 logger = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ def member_profile_update(
     Codes (``ProfileError``): NOT_AUTHENTICATED, NOT_A_CUSTOMER (a staff-only login),
     INVALID_BIRTH_DATE, INVALID_CALENDAR, INVALID_INPUT. Validates everything first, so a
     refusal changes nothing; then one durable transaction under a lock of the customer row.
-    Consent changes are logged (who, which flags, new values).
+    Consent changes are recorded (``ConsentChange``: channel, value, time, source ``member``).
     """
     now = now or timezone.now()
     if not user.is_authenticated:
@@ -102,7 +102,31 @@ def member_profile_update(
             setattr(locked, name, given[name])
         if changed:
             locked.save(update_fields=changed)
-    consents = {name: given[name] for name in changed if name in _CONSENTS}
+        consents = {name: bool(given[name]) for name in changed if name in _CONSENTS}
+        consent_changes_record(customer=locked, consents=consents, source="member", actor=user, at=now)
     if consents:
         logger.info("customer %s changed marketing consent: %s", locked.pk, consents)
     return locked
+
+
+def consent_changes_record(
+    *,
+    customer: Customer,
+    consents: dict[str, bool],
+    source: str,
+    actor: AbstractBaseUser | AnonymousUser | None,
+    at: dt.datetime,
+) -> None:
+    """Append one ``ConsentChange`` per changed consent (``consent_email`` -> channel ``email``), in the
+    caller's transaction. ``source`` says where: ``member``, ``staff``, ``import`` or ``erasure``."""
+    ConsentChange.objects.bulk_create(
+        ConsentChange(
+            customer=customer,
+            channel=name.removeprefix("consent_"),
+            granted=granted,
+            source=source,
+            changed_by_id=actor.pk if actor is not None and actor.is_authenticated else None,
+            changed_at=at,
+        )
+        for name, granted in consents.items()
+    )

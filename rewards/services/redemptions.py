@@ -240,7 +240,9 @@ def _till_lookup(*, user: User, shop_id: int, code: str) -> Redemption:
 
 
 def _usable(redemption: Redemption, now: dt.datetime) -> None:
-    """Raise why an existing code cannot be used now (used, cancelled, expired)."""
+    """Raise why an existing code cannot be used now (used, cancelled, expired, its member blocked)."""
+    if redemption.account.blocked:
+        raise RewardError(RewardErrorCode.MEMBER_BLOCKED, "The shop has blocked this code's member.", "code")
     if redemption.status == RedemptionStatus.USED:
         raise RewardError(RewardErrorCode.CODE_ALREADY_USED, "This code was already used.", "code")
     if redemption.status == RedemptionStatus.CANCELLED:
@@ -254,7 +256,7 @@ def redemption_validate(*, user: User, shop_id: int, code: str, now: dt.datetime
 
     Staff of the shop only (any role). Codes: NOT_AUTHENTICATED, PERMISSION_DENIED,
     RATE_LIMITED, CODE_INVALID (unknown, malformed, failed check character, or another
-    shop's), CODE_ALREADY_USED, CODE_CANCELLED, CODE_EXPIRED.
+    shop's), CODE_ALREADY_USED, CODE_CANCELLED, CODE_EXPIRED, MEMBER_BLOCKED.
     """
     redemption = _till_lookup(user=user, shop_id=shop_id, code=code)
     _usable(redemption, now or timezone.now())
@@ -286,51 +288,67 @@ def redemption_consume(
     return redemption
 
 
+def redemption_end(
+    *,
+    account: MemberAccount,
+    redemption: Redemption,
+    status: str,
+    by: User | None,
+    now: dt.datetime,
+    refund: bool,
+    note: str = "",
+) -> tuple[Redemption, bool]:
+    """End an ISSUED redemption as CANCELLED or EXPIRED in the caller's transaction.
+
+    The caller holds ``account``'s lock (the redemption's account); this locks the redemption,
+    refunds its points into their original lots when ``refund`` (REFUND keyed
+    ``redemption:<id>:refund``; ``note`` is appended to the entry's reason), restores stock,
+    records the ``redemption.*`` event and queues the live update for after commit. Returns the
+    redemption as it is after and whether this call changed it (one no longer ISSUED is left alone).
+    Also used by crm's erasure, which cancels codes inside its own transaction.
+    """
+    locked = Redemption.objects.select_for_update(of=("self",)).select_related("reward").get(pk=redemption.pk)
+    if locked.status != RedemptionStatus.ISSUED:
+        return locked, False
+    cancelled = status == RedemptionStatus.CANCELLED
+    refund_entry = None
+    if refund:
+        refund_entry = points_refund(
+            account=account,
+            redeem_entry=locked.redeem_entry,
+            movement=Movement(
+                kind=EntryKind.REFUND,
+                reason=f"{'Cancelled' if cancelled else 'Expired'}: {locked.reward.name}{note}",
+                source_type=SourceType.REDEMPTION,
+                source_id=str(locked.pk),
+                idempotency_key=f"redemption:{locked.pk}:refund",
+                at=now,
+            ),
+        )
+    if locked.reward.stock is not None:
+        Reward.objects.filter(pk=locked.reward_id).update(stock=F("stock") + 1)
+    fields: dict[str, object] = {"status": status, "refund_entry": refund_entry}
+    fields["cancelled_at" if cancelled else "expired_at"] = now
+    if cancelled:
+        fields["cancelled_by"] = by
+    Redemption.objects.filter(pk=locked.pk).update(**fields)
+    locked.refresh_from_db()
+    redemption_event_record(
+        locked, EventType.REDEMPTION_CANCELLED if cancelled else EventType.REDEMPTION_EXPIRED, at=now
+    )
+    kind = "redemption_cancelled" if cancelled else "redemption_expired"
+    reason = refund_entry.reason if refund_entry else f"Expired unused: {locked.reward.name}"
+    broadcast_on_commit(_update(locked, kind, refund_entry.points if refund_entry else 0, reason, refund_entry))
+    return locked, True
+
+
 def _give_back(
     redemption: Redemption, *, status: str, by: User | None, now: dt.datetime, refund: bool
 ) -> tuple[Redemption, bool]:
-    """End an ISSUED redemption as CANCELLED or EXPIRED, refunding points and restoring stock.
-
-    Caller holds no lock; takes the account's, then the redemption's. Returns the redemption as
-    it is after and whether this call changed it; one no longer ISSUED is left alone (idempotent).
-    """
+    """:func:`redemption_end` in a durable transaction of its own, under the account's lock then the redemption's."""
     with transaction.atomic(durable=True):
         account = MemberAccount.objects.select_for_update(of=("self",)).get(pk=redemption.account_id)
-        locked = Redemption.objects.select_for_update(of=("self",)).select_related("reward").get(pk=redemption.pk)
-        if locked.status != RedemptionStatus.ISSUED:
-            return locked, False
-        cancelled = status == RedemptionStatus.CANCELLED
-        refund_entry = None
-        if refund:
-            refund_entry = points_refund(
-                account=account,
-                redeem_entry=locked.redeem_entry,
-                movement=Movement(
-                    kind=EntryKind.REFUND,
-                    reason=f"{'Cancelled' if cancelled else 'Expired'}: {locked.reward.name}",
-                    source_type=SourceType.REDEMPTION,
-                    source_id=str(locked.pk),
-                    idempotency_key=f"redemption:{locked.pk}:refund",
-                    at=now,
-                ),
-            )
-        if locked.reward.stock is not None:
-            Reward.objects.filter(pk=locked.reward_id).update(stock=F("stock") + 1)
-        fields: dict[str, object] = {"status": status, "refund_entry": refund_entry}
-        fields["cancelled_at" if status == RedemptionStatus.CANCELLED else "expired_at"] = now
-        if status == RedemptionStatus.CANCELLED:
-            fields["cancelled_by"] = by
-        Redemption.objects.filter(pk=locked.pk).update(**fields)
-        locked.refresh_from_db()
-        redemption_event_record(
-            locked,
-            EventType.REDEMPTION_CANCELLED if status == RedemptionStatus.CANCELLED else EventType.REDEMPTION_EXPIRED,
-            at=now,
-        )
-        kind = "redemption_cancelled" if status == RedemptionStatus.CANCELLED else "redemption_expired"
-        reason = refund_entry.reason if refund_entry else f"Expired unused: {locked.reward.name}"
-        broadcast_on_commit(_update(locked, kind, refund_entry.points if refund_entry else 0, reason, refund_entry))
-    return locked, True
+        return redemption_end(account=account, redemption=redemption, status=status, by=by, now=now, refund=refund)
 
 
 def redemption_cancel(*, user: User, redemption_id: int, now: dt.datetime | None = None) -> Redemption:

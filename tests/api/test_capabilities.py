@@ -32,6 +32,7 @@ from graphql import GraphQLObjectType
 from checkout.models import CheckoutCommit, CheckoutQuote, Coupon, CouponBatch, Promotion, PromotionUse
 from checkout.services import LineInput, QuoteInput, checkout_quote, quote_token
 from config.schema import schema
+from crm.models import CrmSettings, MemberNote, MemberProfile, MemberTag, Segment
 from integrations.models import WebhookDelivery, WebhookEndpoint
 from integrations.services.endpoints import webhook_endpoint_create
 from integrations.services.publishing import events_publish
@@ -396,6 +397,94 @@ MUTATIONS: dict[str, Operation] = {
         Capability.MANAGE_PROMOTIONS,
         refused="NOT_FOUND",
     ),
+    "memberDataExport": Operation(
+        "mutation { memberDataExport(input: {format: JSON}) { file { filename } errors { code } } }",
+        lambda ids: {},
+        "memberDataExport",
+        Audience.MEMBER,
+        refused="NOT_FOUND",
+    ),
+    "memberErase": Operation(
+        "mutation($shop: ID!, $customer: String!) { memberErase(input: {shopId: $shop, customerId: $customer, "
+        'reason: "Asked in writing"}) { erasure { accounts } errors { code } } }',
+        lambda ids: {"shop": ids["shop"], "customer": ids["order"]["customer"]["externalId"]},
+        "memberErase",
+        Capability.ERASE_MEMBERS,
+    ),
+    "viewerErase": Operation(
+        'mutation { viewerErase(input: {confirm: "ERASE"}) { erasure { accounts } errors { code } } }',
+        lambda ids: {},
+        "viewerErase",
+        Audience.MEMBER,
+        refused="NOT_FOUND",
+    ),
+    "memberCreate": Operation(
+        'mutation($shop: ID!) { memberCreate(shopId: $shop, customerId: "cap-new", displayName: "New", '
+        'input: {firstName: "Nia"}) { account { pointsAvailable } errors { code } } }',
+        _shop,
+        "memberCreate",
+        Capability.EDIT_MEMBERS,
+    ),
+    "memberRecordUpdate": Operation(
+        'mutation($id: ID!) { memberRecordUpdate(accountId: $id, input: {phone: "+44 20 7946 0958"}) '
+        "{ account { record { phone } } errors { code } } }",
+        lambda ids: {"id": ids["account"]},
+        "memberRecordUpdate",
+        Capability.EDIT_MEMBERS,
+        refused="NOT_FOUND",
+    ),
+    "memberStatusSet": Operation(
+        "mutation($id: ID!) { memberStatusSet(accountId: $id, status: BLOCKED) { account { status } "
+        "errors { code } } }",
+        lambda ids: {"id": ids["account"]},
+        "memberStatusSet",
+        Capability.EDIT_MEMBERS,
+        refused="NOT_FOUND",
+    ),
+    "memberNoteAdd": Operation(
+        'mutation($id: ID!) { memberNoteAdd(accountId: $id, text: "Prefers oat milk") { note { text } '
+        "errors { code } } }",
+        lambda ids: {"id": ids["account"]},
+        "memberNoteAdd",
+        Capability.EDIT_MEMBERS,
+        refused="NOT_FOUND",
+    ),
+    "memberTagSet": Operation(
+        'mutation($id: ID!) { memberTagSet(accountId: $id, tag: "wholesale") { account { status } errors { code } } }',
+        lambda ids: {"id": ids["account"]},
+        "memberTagSet",
+        Capability.EDIT_MEMBERS,
+        refused="NOT_FOUND",
+    ),
+    "segmentCreate": Operation(
+        'mutation($shop: ID!) { segmentCreate(shopId: $shop, input: {name: "Big", kind: DYNAMIC, '
+        "criteria: {pointsAvailableMin: 100}}) { segment { count } errors { code } } }",
+        _shop,
+        "segmentCreate",
+        Capability.EDIT_MEMBERS,
+    ),
+    "segmentUpdate": Operation(
+        'mutation($id: ID!) { segmentUpdate(segmentId: $id, input: {name: "Bigger", kind: DYNAMIC, '
+        "criteria: {pointsAvailableMin: 200}}) { segment { count } errors { code } } }",
+        lambda ids: {"id": ids["segment"]},
+        "segmentUpdate",
+        Capability.EDIT_MEMBERS,
+        refused="NOT_FOUND",
+    ),
+    "segmentDelete": Operation(
+        "mutation($id: ID!) { segmentDelete(segmentId: $id) { deletedId errors { code } } }",
+        lambda ids: {"id": ids["segment"]},
+        "segmentDelete",
+        Capability.EDIT_MEMBERS,
+        refused="NOT_FOUND",
+    ),
+    "tagSettingsSet": Operation(
+        "mutation($shop: ID!) { tagSettingsSet(shopId: $shop, input: {dormantDays: 60}) { settings { dormantDays } "
+        "errors { code } } }",
+        _shop,
+        "tagSettingsSet",
+        Capability.EDIT_MEMBERS,
+    ),
 }
 
 #: Staff-only fields ("Type.field" -> entry); the root field of each document is ``shop``.
@@ -421,6 +510,13 @@ FIELDS: dict[str, Operation] = {
     "Shop.analytics": Operation(
         'query($slug: String!) { shop(slug: $slug) { analytics(from: "2026-01-01", to: "2026-01-31") '
         "{ membersTotal } } }",
+        _slug,
+        "shop",
+        Capability.READ_ANALYTICS,
+    ),
+    "Shop.customerAnalytics": Operation(
+        'query($slug: String!) { shop(slug: $slug) { customerAnalytics(from: "2026-01-01", to: "2026-01-31") '
+        "{ revenue { memberOrders } } } }",
         _slug,
         "shop",
         Capability.READ_ANALYTICS,
@@ -507,6 +603,24 @@ FIELDS: dict[str, Operation] = {
         "shop",
         Capability.MANAGE_PROMOTIONS,
     ),
+    "Shop.segments": Operation(
+        "query($slug: String!) { shop(slug: $slug) { segments { name count } } }",
+        _slug,
+        "shop",
+        Capability.READ_MEMBERS,
+    ),
+    "Shop.segmentPreview": Operation(
+        "query($slug: String!) { shop(slug: $slug) { segmentPreview(criteria: {visitsMin: 0}) { count } } }",
+        _slug,
+        "shop",
+        Capability.READ_MEMBERS,
+    ),
+    "Shop.tagSettings": Operation(
+        "query($slug: String!) { shop(slug: $slug) { tagSettings { dormantDays } } }",
+        _slug,
+        "shop",
+        Capability.READ_MEMBERS,
+    ),
     "Program.changes": Operation(
         "query($slug: String!) { shop(slug: $slug) { program { changes(first: 5) { totalCount } } } }",
         _slug,
@@ -592,6 +706,7 @@ def _world() -> World:
     ladder = (("Bronze", "0"), ("Silver", "90"), ("Gold", "250"), ("Platinum", "500"))
     promotion = Promotion.objects.create(shop=shop, name="Cap", kind="percentage", value=10, requires_coupon=True)
     coupon = Coupon.objects.create(shop=shop, promotion=promotion, code="CAP-1", max_uses=1)
+    segment = Segment.objects.create(shop=shop, name="Cap", kind="dynamic", criteria={})
     quote = checkout_quote(
         user=owner,
         data=QuoteInput(
@@ -626,6 +741,7 @@ def _world() -> World:
         "promotion": gid("Promotion", promotion.pk),
         "coupon": gid("Coupon", coupon.pk),
         "quote_token": quote_token(quote),
+        "segment": gid("Segment", segment.pk),
         # the scenario: a DELIVERED order of 500.00 USD for the member
         "order": {
             "shopId": gid("Shop", shop.pk),
@@ -683,6 +799,11 @@ def _state(world: World) -> tuple:
         _rows(CheckoutQuote.objects.all()),
         _rows(CheckoutCommit.objects.all()),
         _rows(PromotionUse.objects.all()),
+        _rows(Segment.objects.all()),
+        _rows(MemberTag.objects.all()),
+        _rows(MemberNote.objects.all()),
+        _rows(MemberProfile.objects.all()),
+        _rows(CrmSettings.objects.all()),
     )
 
 

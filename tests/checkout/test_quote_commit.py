@@ -269,3 +269,20 @@ def test_guessing_coupon_codes_is_rate_limited_but_known_codes_are_not(cashier, 
     assert cashier.quote((1, "10.00"), coupons=["BF-ONCE"])["errors"] == []
     assert cashier.quote((1, "10.00"))["errors"] == []
     assert CheckoutQuote.objects.count() == quotes + 2
+
+
+def test_a_members_export_lists_their_commits_and_erasure_scrubs_their_quotes(cashier, gold_member, single_use):
+    import json
+
+    from crm.services.privacy import member_data_export, member_erase
+
+    quote = cashier.quote((1, "40.00"), (1, "25.00"), customer=gold_member, coupons=["BF-ONCE"], points=100)["quote"]
+    cashier.commit(quote["token"], "sale-x", order_id="POS-X")
+    exported = json.loads(member_data_export(user=gold_member.user, fmt="json").content)
+    commits = exported["checkoutCommits"]
+    assert [(c["orderId"], c["totalDue"], c["pointsSpent"]) for c in commits] == [("POS-X", quote["totalDue"], "100")]
+    former = gold_member.external_id
+    member_erase(actor=None, customer=gold_member, reason="member's request")
+    gold_member.refresh_from_db()
+    stored = CheckoutQuote.objects.get().input["customerId"]
+    assert stored == gold_member.external_id != former

@@ -45,6 +45,7 @@ def test_managers_do_everything_but_manage_staff_keys_and_webhooks():
         Capability.MANAGE_STAFF,
         Capability.MANAGE_API_KEYS,
         Capability.MANAGE_WEBHOOKS,
+        Capability.ERASE_MEMBERS,
     }
 
 

@@ -1,17 +1,18 @@
 import { NavLink } from '@mantine/core';
-import { IconCash, IconDiscount2, IconSettings, IconTicket } from '@tabler/icons-react';
+import { IconCash, IconDiscount2, IconSettings, IconTicket, IconUsersGroup } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
 import { Link, useLocation } from 'react-router-dom';
 import { canUseConsole, useSession } from '../lib/session';
 
 /** Console sections with a link of their own in the menu (owners, managers). */
 const CONSOLE_SHORTCUTS = [
+  { path: 'segments', icon: IconUsersGroup },
   { path: 'promotions', icon: IconDiscount2 },
   { path: 'coupons', icon: IconTicket },
 ] as const;
 
 /**
- * Links to the console with its promotions and coupons (owners, managers) and the till (with
+ * Links to the console with its segments, promotions and coupons (owners, managers) and the till (with
  * its checkout) of each shop the user works for.
  */
 export function StaffLinks({ onNavigate }: { onNavigate?: () => void }) {

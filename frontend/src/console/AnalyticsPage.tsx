@@ -19,6 +19,7 @@ import { useQuery } from 'urql';
 import { graphql } from '../gql';
 import type { AnalyticsGranularity, ConsoleAnalyticsQuery } from '../gql/graphql';
 import { formatDate, formatDateTime, formatMoney, formatNumber, formatPercent, formatPoints } from '../lib/format';
+import { CustomerAnalyticsSection } from './AnalyticsPageCustomers';
 import { MemberDrawer } from './MemberDrawer';
 import { EditorOnly, EmptyPanel, ErrorAlert, PageLoader, useConsoleShop } from './shared';
 import { todayIn } from './time';
@@ -186,6 +187,7 @@ function AnalyticsView() {
       {error ? <ErrorAlert error={error} /> : null}
       {!a && fetching ? <PageLoader /> : null}
       {a ? <AnalyticsBody a={a} tierColors={tierColors} reachesToday={a.to >= today} onOpenMember={setOpenId} /> : null}
+      {!paused && from && to ? <CustomerAnalyticsSection from={from.slice(0, 10)} to={to.slice(0, 10)} /> : null}
       <MemberDrawer accountId={openId} onClose={() => setOpenId(null)} />
     </Stack>
   );

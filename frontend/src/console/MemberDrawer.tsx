@@ -1,12 +1,70 @@
 import { useState } from 'react';
-import { Badge, Button, Drawer, Group, Paper, SimpleGrid, Stack, Table, Tabs, Text, Timeline, Title } from '@mantine/core';
+import { Badge, Button, Drawer, Group, Paper, SimpleGrid, Stack, Table, Tabs, Text, Timeline, Title, Tooltip } from '@mantine/core';
 import { IconPencilPlus } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
 import { useQuery } from 'urql';
 import { graphql } from '../gql';
-import { formatDate, formatDateTime, formatMoney, formatPoints } from '../lib/format';
+import type { MemberStatus, TagSource } from '../gql/graphql';
+import { formatDate, formatDateTime, formatMoney, formatNumber, formatPoints } from '../lib/format';
 import { AdjustDialog } from './AdjustDialog';
+import { MemberCrmPanel } from './MemberDrawerRecord';
 import { EmptyPanel, ErrorAlert, PageLoader, useConsoleShop } from './shared';
+
+const STATUS_COLOR: Record<MemberStatus, string> = { ACTIVE: 'teal', INACTIVE: 'gray', BLOCKED: 'red' };
+
+/** A member's status as a small badge. */
+export function StatusBadge({ status }: { status: MemberStatus }) {
+  const { t } = useTranslation('console');
+  return (
+    <Badge variant="light" color={STATUS_COLOR[status]} data-testid="member-status" data-value={status}>
+      {t(`memberStatus.${status}`)}
+    </Badge>
+  );
+}
+
+/** A member's tags as chips: automatic ones filled, manual ones outlined; the reason as tooltip. */
+export function MemberTags({
+  tags,
+  onRemove,
+}: {
+  tags: readonly { tag: string; source: TagSource; reason: string }[];
+  onRemove?: (tag: string) => void;
+}) {
+  const { t } = useTranslation('console');
+  if (tags.length === 0) return <>—</>;
+  return (
+    <Group gap={4}>
+      {tags.map((tag) => (
+        <Tooltip key={tag.tag} label={tag.reason || t(`tagSource.${tag.source}`)} withArrow>
+          <Badge
+            size="sm"
+            radius="sm"
+            variant={tag.source === 'AUTO' ? 'filled' : 'outline'}
+            color={tag.source === 'AUTO' ? 'violet' : 'blue'}
+            data-testid="member-tag"
+            data-source={tag.source}
+            data-tag={tag.tag}
+            aria-label={t('tagSource.label', { tag: tag.tag, source: t(`tagSource.${tag.source}`) })}
+            rightSection={
+              onRemove && tag.source === 'MANUAL' ? (
+                <button
+                  type="button"
+                  aria-label={t('crm.removeTag', { tag: tag.tag })}
+                  onClick={() => onRemove(tag.tag)}
+                  style={{ border: 0, background: 'none', color: 'inherit', cursor: 'pointer', padding: 0 }}
+                >
+                  ×
+                </button>
+              ) : undefined
+            }
+          >
+            {tag.tag}
+          </Badge>
+        </Tooltip>
+      ))}
+    </Group>
+  );
+}
 
 const MemberQuery = graphql(`
   query ConsoleMember($slug: String!, $id: ID!, $first: Int!) {
@@ -31,6 +89,39 @@ const MemberQuery = graphql(`
         qualifyingValue
         enrolledAt
         lastActivityAt
+        status
+        record {
+          firstName
+          lastName
+          email
+          phone
+          birthDate
+          personalDates
+          preferences
+          updatedAt
+        }
+        stats {
+          visits
+          totalSpend
+          year
+          yearSpend
+          averageOrderValue
+          firstVisitAt
+          lastVisitAt
+          visitIntervalDays
+          lifetimeValue
+        }
+        tags {
+          tag
+          source
+          reason
+          assignedAt
+        }
+        notes {
+          text
+          createdAt
+          author
+        }
         tier {
           id
           name
@@ -120,6 +211,17 @@ function MemberDetail({ accountId }: { accountId: string }) {
     [t('member.expired'), formatPoints(m.pointsExpired)],
     [t('member.qualifying'), qualifying(m.qualifyingValue)],
   ];
+  const s = m.stats;
+  const statFigures: [string, string][] = s
+    ? [
+        [t('crm.stats.visits'), formatPoints(s.visits)],
+        [t('crm.stats.totalSpend'), formatMoney(s.totalSpend, shop.currency)],
+        [t('crm.stats.yearSpend', { year: s.year }), formatMoney(s.yearSpend, shop.currency)],
+        [t('crm.stats.aov'), formatMoney(s.averageOrderValue, shop.currency)],
+        [t('crm.stats.lastVisit'), s.lastVisitAt ? formatDate(s.lastVisitAt) : '—'],
+        [t('crm.stats.interval'), s.visitIntervalDays ? t('crm.stats.days', { n: formatNumber(s.visitIntervalDays) }) : '—'],
+      ]
+    : [];
 
   return (
     <Stack data-testid="member-detail" data-account-id={m.id}>
@@ -134,11 +236,14 @@ function MemberDetail({ accountId }: { accountId: string }) {
             {m.lastActivityAt ? ` · ${t('member.lastActivity', { date: formatDate(m.lastActivityAt) })}` : ''}
           </Text>
         </div>
-        {m.tier ? (
-          <Badge color={m.tier.color} autoContrast size="lg">
-            {m.tier.name}
-          </Badge>
-        ) : null}
+        <Stack gap={4} align="flex-end">
+          {m.tier ? (
+            <Badge color={m.tier.color} autoContrast size="lg">
+              {m.tier.name}
+            </Badge>
+          ) : null}
+          <StatusBadge status={m.status} />
+        </Stack>
       </Group>
       <SimpleGrid cols={{ base: 2, xs: 3 }} spacing="xs">
         {figures.map(([label, value]) => (
@@ -150,6 +255,22 @@ function MemberDetail({ accountId }: { accountId: string }) {
           </Paper>
         ))}
       </SimpleGrid>
+      {statFigures.length ? (
+        <SimpleGrid cols={{ base: 2, xs: 3 }} spacing="xs" data-testid="member-stats">
+          {statFigures.map(([label, value]) => (
+            <Paper key={label} withBorder p="xs">
+              <Text size="xs" c="dimmed">
+                {label}
+              </Text>
+              <Text fw={600}>{value}</Text>
+            </Paper>
+          ))}
+        </SimpleGrid>
+      ) : (
+        <Text size="sm" c="dimmed">
+          {t('crm.stats.none')}
+        </Text>
+      )}
       {shop.canEdit ? (
         <Group>
           <Button leftSection={<IconPencilPlus size={16} />} variant="light" onClick={() => setAdjusting(true)}>
@@ -161,7 +282,11 @@ function MemberDetail({ accountId }: { accountId: string }) {
         <Tabs.List>
           <Tabs.Tab value="ledger">{t('member.ledger')}</Tabs.Tab>
           <Tabs.Tab value="tiers">{t('member.tierHistory')}</Tabs.Tab>
+          <Tabs.Tab value="record">{t('crm.tab')}</Tabs.Tab>
         </Tabs.List>
+        <Tabs.Panel value="record" pt="sm">
+          <MemberCrmPanel account={m} onChanged={() => refetch({ requestPolicy: 'network-only' })} />
+        </Tabs.Panel>
         <Tabs.Panel value="ledger" pt="sm">
           {m.entries.edges.length === 0 ? (
             <EmptyPanel title={t('member.noEntries')} />

@@ -12,6 +12,15 @@ const node = (n: number, name: string) => ({
   lastActivityAt: null,
   member: { displayName: name, email: `${name.toLowerCase()}@example.com`, phone: '' },
   tier: { id: 'VGllcjox', name: 'Bronze', color: '#cd7f32' },
+  status: 'ACTIVE',
+  stats: n === 1 ? { visits: 4, totalSpend: '120.50', lastVisitAt: '2026-02-01T10:00:00Z' } : null,
+  tags:
+    n === 1
+      ? [
+          { tag: 'vip', source: 'AUTO', reason: 'Gold tier' },
+          { tag: 'barista-friend', source: 'MANUAL', reason: 'Knows the team' },
+        ]
+      : [],
 });
 
 function page(after: unknown) {
@@ -21,6 +30,7 @@ function page(after: unknown) {
       shop: {
         id: 'U2hvcDox',
         program: { id: 'UHJvZ3JhbTox', tiers: [{ id: 'VGllcjox', name: 'Bronze', color: '#cd7f32' }] },
+        segments: [{ id: 'U2VnbWVudDox', name: 'Lapsed gold' }],
         members: {
           totalCount: 3,
           pageInfo: { hasNextPage: first, endCursor: first ? 'Y3Vyc29yOjI=' : null },
@@ -48,6 +58,11 @@ const member = {
         enrolledAt: '2026-01-01T10:00:00Z',
         lastActivityAt: '2026-02-01T10:00:00Z',
         tier: { id: 'VGllcjox', name: 'Bronze', color: '#cd7f32' },
+        status: 'ACTIVE',
+        record: null,
+        stats: null,
+        tags: [],
+        notes: [],
         tierHistory: [
           {
             id: 'VGllckNoYW5nZTox',
@@ -97,7 +112,7 @@ const member = {
   },
 };
 
-describe('MembersPage', () => {
+describe('MembersPage', { timeout: 20_000 }, () => {
   it('lists members, pages with the cursor and opens the detail', async () => {
     const { calls } = renderConsolePage(<MembersPage />, {
       mocks: { ConsoleMembers: (variables) => page(variables.after), ConsoleMember: member },
@@ -130,6 +145,47 @@ describe('MembersPage', () => {
         after: null,
       }),
     );
+  });
+
+  it('shows status, tags (automatic vs manual), visits, spend and last visit', async () => {
+    renderConsolePage(<MembersPage />, { mocks: { ConsoleMembers: (v) => page(v.after) } });
+    const [ada, bo] = await screen.findAllByTestId('member-row');
+    expect(within(ada).getByTestId('member-status')).toHaveAttribute('data-value', 'ACTIVE');
+    const tags = within(ada).getAllByTestId('member-tag');
+    expect(tags.map((t) => [t.getAttribute('data-tag'), t.getAttribute('data-source')])).toEqual([
+      ['vip', 'AUTO'],
+      ['barista-friend', 'MANUAL'],
+    ]);
+    expect(within(ada).getByTestId('member-visits')).toHaveAttribute('data-value', '4');
+    expect(within(ada).getByText('$120.50')).toBeInTheDocument();
+    // Before the first order: no statistics.
+    expect(within(bo).getByTestId('member-visits')).toHaveAttribute('data-value', '0');
+  });
+
+  it('opens filtered by the segment in the URL and sends the customer-record filters and orders', async () => {
+    const { calls } = renderConsolePage(<MembersPage />, {
+      route: '/?segment=U2VnbWVudDox',
+      mocks: { ConsoleMembers: (v) => page(v.after) },
+    });
+    await screen.findAllByTestId('member-row');
+    const last = () => calls.filter((c) => c.name === 'ConsoleMembers').at(-1)?.variables;
+    expect(last()).toMatchObject({ filter: { segmentId: 'U2VnbWVudDox' } });
+    await vi.waitFor(() => expect(screen.getByRole('combobox', { name: 'Segment' })).toHaveValue('Lapsed gold'));
+
+    await userEvent.type(screen.getByLabelText('No visit for (days)'), '60');
+    await userEvent.type(screen.getByLabelText('Visits from'), '2');
+    await userEvent.type(screen.getByLabelText('Spend from (USD)'), '10.5');
+    await userEvent.type(screen.getByLabelText('Tag'), 'VIP');
+    await vi.waitFor(() =>
+      expect(last()).toMatchObject({
+        filter: { segmentId: 'U2VnbWVudDox', lastVisitDaysMin: 60, visitsMin: 2, totalSpendMin: '10.5', tag: 'vip' },
+        after: null,
+      }),
+    );
+
+    await userEvent.click(screen.getByRole('combobox', { name: 'Sort by' }));
+    await userEvent.click(await screen.findByRole('option', { name: 'Highest spend', hidden: true }));
+    await vi.waitFor(() => expect(last()).toMatchObject({ orderBy: '-spend' }));
   });
 
   it('hides the correction button from cashiers', async () => {

@@ -1,4 +1,5 @@
 import { useMemo, useRef, useState } from 'react';
+import { useSearchParams } from 'react-router-dom';
 import {
   Anchor,
   Badge,
@@ -21,11 +22,12 @@ import { IconAdjustments, IconChevronLeft, IconChevronRight, IconPencilPlus, Ico
 import { useTranslation } from 'react-i18next';
 import { useQuery } from 'urql';
 import { graphql } from '../gql';
-import type { MemberFilterInput } from '../gql/graphql';
-import { formatDate, formatPoints } from '../lib/format';
+import type { MemberFilterInput, MemberStatus } from '../gql/graphql';
+import { formatDate, formatMoney, formatPoints } from '../lib/format';
 import { AdjustDialog } from './AdjustDialog';
 import { MemberDrawer } from './MemberDrawer';
-import { EmptyPanel, ErrorAlert, PageLoader, errorCode, toInt, useConsoleShop } from './shared';
+import { MemberTags, StatusBadge } from './MemberDrawer';
+import { EmptyPanel, ErrorAlert, PageLoader, errorCode, toDecimal, toInt, useConsoleShop } from './shared';
 import { localToIso, nextDay } from './time';
 
 const MembersQuery = graphql(`
@@ -39,6 +41,10 @@ const MembersQuery = graphql(`
           name
           color
         }
+      }
+      segments {
+        id
+        name
       }
       members(filter: $filter, orderBy: $orderBy, first: $first, after: $after) {
         totalCount
@@ -55,6 +61,17 @@ const MembersQuery = graphql(`
             lifetimePoints
             enrolledAt
             lastActivityAt
+            status
+            stats {
+              visits
+              totalSpend
+              lastVisitAt
+            }
+            tags {
+              tag
+              source
+              reason
+            }
             member {
               displayName
               email
@@ -73,7 +90,23 @@ const MembersQuery = graphql(`
 `);
 
 const PAGE_SIZE = 20;
-const ORDERS = ['-joined', 'joined', '-available', 'available', '-lifetime', 'lifetime', '-last_activity', 'last_activity'];
+const ORDERS = [
+  '-joined',
+  'joined',
+  '-available',
+  'available',
+  '-lifetime',
+  'lifetime',
+  '-last_activity',
+  'last_activity',
+  '-visits',
+  'visits',
+  '-spend',
+  'spend',
+  '-last_visit',
+  'last_visit',
+];
+const STATUSES: MemberStatus[] = ['ACTIVE', 'INACTIVE', 'BLOCKED'];
 
 /** The members table's filter inputs (dates are local days in the shop's time zone). */
 export interface MemberFilters {
@@ -85,6 +118,15 @@ export interface MemberFilters {
   activeFrom: string | null;
   activeTo: string | null;
   search: string;
+  /** Customer-record filters (optional so that callers of the older shape keep working). */
+  segmentId?: string | null;
+  tag?: string;
+  status?: string | null;
+  visitsMin?: number | string;
+  visitsMax?: number | string;
+  spendMin?: number | string;
+  spendMax?: number | string;
+  lastVisitDaysMin?: number | string;
 }
 
 const EMPTY_FILTERS: MemberFilters = {
@@ -96,6 +138,14 @@ const EMPTY_FILTERS: MemberFilters = {
   activeFrom: null,
   activeTo: null,
   search: '',
+  segmentId: null,
+  tag: '',
+  status: null,
+  visitsMin: '',
+  visitsMax: '',
+  spendMin: '',
+  spendMax: '',
+  lastVisitDaysMin: '',
 };
 
 /** `MemberFilterInput` of the inputs; "to" days are inclusive, so they end at the next midnight. */
@@ -109,6 +159,14 @@ export function memberFilter(f: MemberFilters, timeZone: string): MemberFilterIn
     lastActivityAfter: localToIso(f.activeFrom, timeZone),
     lastActivityBefore: f.activeTo ? localToIso(nextDay(f.activeTo.slice(0, 10)), timeZone) : null,
     search: f.search.trim() || null,
+    segmentId: f.segmentId || null,
+    tag: (f.tag ?? '').trim().toLowerCase() || null,
+    statuses: f.status ? [f.status as MemberStatus] : null,
+    visitsMin: toInt(f.visitsMin),
+    visitsMax: toInt(f.visitsMax),
+    totalSpendMin: toDecimal(f.spendMin),
+    totalSpendMax: toDecimal(f.spendMax),
+    lastVisitDaysMin: toInt(f.lastVisitDaysMin),
   };
 }
 
@@ -122,23 +180,34 @@ const FILTER_INPUT: Record<string, keyof MemberFilters> = {
   lastActivityAfter: 'activeFrom',
   lastActivityBefore: 'activeTo',
   search: 'search',
+  segmentId: 'segmentId',
+  tag: 'tag',
+  statuses: 'status',
+  visitsMin: 'visitsMin',
+  visitsMax: 'visitsMax',
+  totalSpendMin: 'spendMin',
+  totalSpendMax: 'spendMax',
+  lastVisitDaysMin: 'lastVisitDaysMin',
 };
 
 /** Members table with filters, ordering and cursor paging; a row opens the member's detail. */
 export function MembersPage() {
   const { t } = useTranslation('console');
   const shop = useConsoleShop();
-  const [filters, setFilters] = useState<MemberFilters>(EMPTY_FILTERS);
+  const [searchParams] = useSearchParams();
+  // "Show members" of a segment opens this page with ?segment=<id>.
+  const [filters, setFilters] = useState<MemberFilters>(() => ({ ...EMPTY_FILTERS, segmentId: searchParams.get('segment') }));
   const [debouncedSearch] = useDebouncedValue(filters.search, 300);
+  const [debouncedTag] = useDebouncedValue(filters.tag, 300);
   const [orderBy, setOrderBy] = useState('-joined');
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const [openId, setOpenId] = useState<string | null>(null);
   const [adjusting, setAdjusting] = useState<{ id: string; name: string; available: number } | null>(null);
-  const [filtersOpen, { toggle: toggleFilters }] = useDisclosure(false);
+  const [filtersOpen, { toggle: toggleFilters }] = useDisclosure(searchParams.has('segment'));
 
   const filter = useMemo(
-    () => memberFilter({ ...filters, search: debouncedSearch }, shop.timezone),
-    [filters, debouncedSearch, shop.timezone],
+    () => memberFilter({ ...filters, search: debouncedSearch, tag: debouncedTag }, shop.timezone),
+    [filters, debouncedSearch, debouncedTag, shop.timezone],
   );
   const after = cursors[cursors.length - 1];
   const [{ data, fetching, error }, refetch] = useQuery({
@@ -151,6 +220,9 @@ export function MembersPage() {
   const lastTiers = useRef<readonly { id: string; name: string }[]>([]);
   if (data?.shop?.program?.tiers) lastTiers.current = data.shop.program.tiers;
   const tiers = lastTiers.current;
+  const lastSegments = useRef<readonly { id: string; name: string }[]>([]);
+  if (data?.shop?.segments) lastSegments.current = data.shop.segments;
+  const segments = lastSegments.current;
 
   const setFilter = <K extends keyof MemberFilters>(key: K, value: MemberFilters[K]) => {
     setFilters((f) => ({ ...f, [key]: value }));
@@ -228,6 +300,73 @@ export function MembersPage() {
           <Collapse expanded={filtersOpen} id="member-filters">
             <SimpleGrid cols={{ base: 1, xs: 2, md: 4 }} spacing="sm">
               <Select
+                label={t('members.segment')}
+                placeholder={t('members.anySegment')}
+                data={segments.map((x) => ({ value: x.id, label: x.name }))}
+                value={filters.segmentId}
+                error={badFields.segmentId}
+                clearable
+                searchable
+                onChange={(v) => setFilter('segmentId', v)}
+              />
+              <TextInput
+                label={t('members.tag')}
+                placeholder={t('members.anyTag')}
+                value={filters.tag}
+                error={badFields.tag}
+                maxLength={40}
+                onChange={(e) => setFilter('tag', e.currentTarget.value)}
+              />
+              <Select
+                label={t('members.status')}
+                placeholder={t('members.anyStatus')}
+                data={STATUSES.map((x) => ({ value: x, label: t(`memberStatus.${x}`) }))}
+                value={filters.status}
+                error={badFields.status}
+                clearable
+                onChange={(v) => setFilter('status', v)}
+              />
+              <NumberInput
+                label={t('members.noVisitDays')}
+                value={filters.lastVisitDaysMin}
+                error={badFields.lastVisitDaysMin}
+                allowDecimal={false}
+                min={0}
+                onChange={(v) => setFilter('lastVisitDaysMin', v)}
+              />
+              <NumberInput
+                label={t('members.visitsMin')}
+                value={filters.visitsMin}
+                error={badFields.visitsMin}
+                allowDecimal={false}
+                min={0}
+                onChange={(v) => setFilter('visitsMin', v)}
+              />
+              <NumberInput
+                label={t('members.visitsMax')}
+                value={filters.visitsMax}
+                error={badFields.visitsMax}
+                allowDecimal={false}
+                min={0}
+                onChange={(v) => setFilter('visitsMax', v)}
+              />
+              <NumberInput
+                label={t('members.spendMin', { currency: shop.currency })}
+                value={filters.spendMin}
+                error={badFields.spendMin}
+                decimalScale={2}
+                min={0}
+                onChange={(v) => setFilter('spendMin', v)}
+              />
+              <NumberInput
+                label={t('members.spendMax', { currency: shop.currency })}
+                value={filters.spendMax}
+                error={badFields.spendMax}
+                decimalScale={2}
+                min={0}
+                onChange={(v) => setFilter('spendMax', v)}
+              />
+              <Select
                 label={t('members.tier')}
                 placeholder={t('members.anyTier')}
                 data={tiers.map((x) => ({ value: x.id, label: x.name }))}
@@ -302,12 +441,17 @@ export function MembersPage() {
       {!data && fetching ? <PageLoader /> : null}
       {connection && rows.length === 0 ? <EmptyPanel title={t('members.empty')} description={t('members.emptyHint')} /> : null}
       {rows.length > 0 ? (
-        <Table.ScrollContainer minWidth={640}>
+        <Table.ScrollContainer minWidth={1100}>
           <Table striped highlightOnHover verticalSpacing="xs" aria-busy={fetching}>
             <Table.Thead>
               <Table.Tr>
                 <Table.Th>{t('members.member')}</Table.Th>
                 <Table.Th>{t('members.tier')}</Table.Th>
+                <Table.Th>{t('members.status')}</Table.Th>
+                <Table.Th>{t('members.tags')}</Table.Th>
+                <Table.Th ta="end">{t('members.visits')}</Table.Th>
+                <Table.Th ta="end">{t('members.totalSpend')}</Table.Th>
+                <Table.Th>{t('members.lastVisit')}</Table.Th>
                 <Table.Th ta="end">{t('members.available')}</Table.Th>
                 <Table.Th ta="end">{t('members.lifetime')}</Table.Th>
                 <Table.Th>{t('members.joined')}</Table.Th>
@@ -337,6 +481,19 @@ export function MembersPage() {
                         '—'
                       )}
                     </Table.Td>
+                    <Table.Td>
+                      <StatusBadge status={node.status} />
+                    </Table.Td>
+                    <Table.Td style={{ minWidth: 120 }}>
+                      <MemberTags tags={node.tags} />
+                    </Table.Td>
+                    <Table.Td ta="end" data-testid="member-visits" data-value={node.stats?.visits ?? 0}>
+                      {formatPoints(node.stats?.visits ?? 0)}
+                    </Table.Td>
+                    <Table.Td ta="end" style={{ whiteSpace: 'nowrap' }}>
+                      {node.stats ? formatMoney(node.stats.totalSpend, shop.currency) : '—'}
+                    </Table.Td>
+                    <Table.Td style={{ whiteSpace: 'nowrap' }}>{node.stats?.lastVisitAt ? formatDate(node.stats.lastVisitAt) : '—'}</Table.Td>
                     <Table.Td ta="end" data-value={node.pointsAvailable}>
                       {formatPoints(node.pointsAvailable)}
                       {node.pointsPending ? (

@@ -11,6 +11,7 @@ import {
   IconBolt,
   IconDiscount2,
   IconTicket,
+  IconUsersGroup,
 } from '@tabler/icons-react';
 import { useEffect, useRef, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -24,6 +25,7 @@ import { MembersPage } from './MembersPage';
 import { PromotionsPage } from './PromotionsPage';
 import { RewardsPage } from './RewardsPage';
 import { RulesPage } from './RulesPage';
+import { SegmentsPage } from './SegmentsPage';
 import { SettingsPage } from './SettingsPage';
 import { TiersPage } from './TiersPage';
 import { ConsoleShopProvider, PageLoader, type ConsoleShop } from './shared';
@@ -41,6 +43,7 @@ interface Section {
 const SECTIONS: Section[] = [
   { path: 'analytics', icon: <IconChartBar size={16} />, element: <AnalyticsPage />, editorsOnly: true },
   { path: 'members', icon: <IconUsers size={16} />, element: <MembersPage />, editorsOnly: false },
+  { path: 'segments', icon: <IconUsersGroup size={16} />, element: <SegmentsPage />, editorsOnly: true },
   { path: 'activity', icon: <IconActivity size={16} />, element: <ActivityPage />, editorsOnly: false },
   { path: 'tiers', icon: <IconStairsUp size={16} />, element: <TiersPage />, editorsOnly: true },
   { path: 'rewards', icon: <IconGift size={16} />, element: <RewardsPage />, editorsOnly: true },

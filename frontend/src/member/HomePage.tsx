@@ -9,7 +9,9 @@ import { useRefetchOnReconnect } from '../lib/live';
 import { useSession } from '../lib/session';
 import { AccountCard } from './AccountCard';
 import { AccountCardSkeleton } from './AccountCardSkeleton';
+import { ProfileSection } from './ProfileSection';
 import { StaffHome } from './StaffHome';
+import { YourDataSection } from './YourDataSection';
 
 const HomeAccountsDocument = graphql(`
   query HomeAccounts {
@@ -62,14 +64,17 @@ function MemberAccounts() {
   );
 }
 
-/** The landing page: a member's shop accounts, or a staff member's shops. */
+/** The landing page: a member's shop accounts, their profile (birth date, calendar, consents) and their data (export, erasure), or a staff member's shops. */
 export function HomePage() {
-  const { isMember, staffShops } = useSession();
+  const { isMember, staffShops, tokenMode } = useSession();
   if (!isMember) return <StaffHome />;
   return (
     <Stack gap="xl">
       <MemberAccounts />
       {staffShops.length > 0 && <StaffHome />}
+      {/* On a storefront token the storefront owns the member's session and their data requests. */}
+      {!tokenMode && <ProfileSection />}
+      {!tokenMode && <YourDataSection />}
     </Stack>
   );
 }

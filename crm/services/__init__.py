@@ -1,0 +1,1 @@
+"""Every write of the crm app: statistics and tags, profiles and notes, segments, privacy."""
