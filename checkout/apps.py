@@ -14,12 +14,15 @@ class CheckoutConfig(AppConfig):
 
     def ready(self) -> None:
         """Connect the return hook and the importer's replay check (``services.returns``) to loyalty's signals,
-        and the data export and erasure (``services.privacy``) to crm's."""
-        from checkout.services import privacy, returns
+        the data export and erasure (``services.privacy``) and the segment deletion check
+        (``services.promotions``) to crm's."""
+        from checkout.services import privacy, promotions, returns
         from crm.services.privacy import customer_data_exporting, customer_erasing
+        from crm.signals import segment_delete_check
         from loyalty.signals import order_points_posted, order_replay_check
 
         order_points_posted.connect(returns.on_order_points_posted, dispatch_uid="checkout-returns")
         order_replay_check.connect(returns.on_order_replay_check, dispatch_uid="checkout-replay-check")
         customer_data_exporting.connect(privacy.on_customer_data_exporting, dispatch_uid="checkout-export")
         customer_erasing.connect(privacy.on_customer_erasing, dispatch_uid="checkout-erasure")
+        segment_delete_check.connect(promotions.on_segment_delete_check, dispatch_uid="checkout-segment-delete")

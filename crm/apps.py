@@ -13,9 +13,12 @@ class CrmConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Keep statistics and automatic tags current from loyalty's order events and imports."""
-        from crm.services import stats
-        from loyalty.signals import order_events_posted, orders_replayed
+        """Keep statistics and automatic tags current from loyalty's order events and imports; answer
+        loyalty's questions about segments (earning rules that target them)."""
+        from crm.services import segments, stats
+        from loyalty.signals import member_segments, order_events_posted, orders_replayed, segments_check
 
         order_events_posted.connect(stats.on_order_events_posted, dispatch_uid="crm-stats")
         orders_replayed.connect(stats.on_orders_replayed, dispatch_uid="crm-stats-replayed")
+        member_segments.connect(segments.on_member_segments, dispatch_uid="crm-member-segments")
+        segments_check.connect(segments.on_segments_check, dispatch_uid="crm-segments-check")

@@ -20,6 +20,8 @@ class CrmErrorCode(enum.Enum):
     INVALID_CRITERIA = "INVALID_CRITERIA"
     #: The customer was erased already.
     ALREADY_ERASED = "ALREADY_ERASED"
+    #: An earning rule or a promotion targets the segment: change them first.
+    SEGMENT_IN_USE = "SEGMENT_IN_USE"
 
 
 class CrmError(DomainError):

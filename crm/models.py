@@ -166,6 +166,14 @@ class Segment(models.Model):
     kind = models.CharField(max_length=8, choices=SegmentKind.choices)
     criteria = models.JSONField(default=dict, blank=True)
     members = models.ManyToManyField(MemberAccount, blank=True, related_name="static_segments")
+    snapshot = models.ManyToManyField(
+        MemberAccount,
+        blank=True,
+        related_name="+",
+        help_text="A dynamic segment's members as of snapshot_at: what earning rules see (docs/crm.md).",
+    )
+    snapshot_at = models.DateTimeField(null=True, blank=True, help_text="When the snapshot was taken.")
+    snapshot_count = models.PositiveIntegerField(default=0, help_text="Members in the snapshot.")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

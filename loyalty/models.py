@@ -216,7 +216,9 @@ class EarningRule(models.Model):
     Conditions (all must hold; an empty one always holds): ``starts_at`` <= order time <
     ``ends_at``; weekday in ``days_of_week`` (0 = Monday); ``start_time`` <= time of day <
     ``end_time``; at least one line in ``categories`` (a multiplier then covers only those
-    lines); goods amount >= ``min_order_amount``; member's tier in ``tiers``. Rules apply by
+    lines); goods amount >= ``min_order_amount``; member's tier in ``tiers``; member in one of the
+    shop's segments ``segment_ids`` (crm's ids: loyalty sits below crm, so no foreign key; a
+    deleted segment's id matches nobody; docs/crm.md, "Segments in earning rules"). Rules apply by
     ``priority`` (highest first); a non-stackable rule never combines with another. Seasonal
     events (Nowruz, Yalda, Black Friday) are dated rules. Evaluation: ``services.rules``.
     """
@@ -233,6 +235,11 @@ class EarningRule(models.Model):
     end_time = models.TimeField(null=True, blank=True, help_text="Local time of day the rule ends (exclusive).")
     categories = models.ManyToManyField(Category, blank=True, related_name="+")
     tiers = models.ManyToManyField(Tier, blank=True, related_name="+")
+    segment_ids = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Ids of the shop's segments (crm); the member must be in one of them. Empty = every member.",
+    )
     min_order_amount = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, null=True, blank=True)
     priority = models.IntegerField(default=0)
     stackable = models.BooleanField(default=True)

@@ -10,9 +10,13 @@ from django.dispatch import Signal
 order_points_posted = Signal()
 
 #: Sent once per worker transaction, after its order events were applied and before the commit:
-#: keyword argument ``accounts``, the member accounts those events touched (locked). Receivers
-#: that keep something per member (crm's statistics and tags) refresh them all at once, so a
-#: batch of any size costs them the same statements; an exception rolls the batch back.
+#: keyword arguments ``accounts``, the member accounts those events touched (locked; each with
+#: ``program`` and its ``shop``, ``customer`` and ``tier`` loaded), and ``deliveries``, a list of
+#: ``(account, order)`` for the common case: the order's first delivery, posted in bulk, the only
+#: event of that account in the batch. Any other touched account had some other event (a return,
+#: a cancellation, several events, a new member). Receivers that keep something per member (crm's
+#: statistics and tags) bring them all up to date at once, so a batch of any size costs them the
+#: same statements; an exception rolls the batch back.
 order_events_posted = Signal()
 
 #: Sent after a tier ladder edit commits: keyword arguments ``program_id`` and ``reason`` (the
@@ -32,3 +36,13 @@ order_replay_check = Signal()
 #: ``(customer_id, program_id)``. Receivers (crm's statistics) bring what they keep per member up to
 #: date in one pass; they run outside the import's batches, after its last commit.
 orders_replayed = Signal()
+
+#: Asked by ``services.rules.member_segments_of`` while pricing an order for earning rules that
+#: name segments: keyword arguments ``account_id`` and ``segment_ids`` (a frozenset). The app that
+#: keeps segments (crm) returns the ids of those the member belongs to: a static segment's list, a
+#: dynamic segment's last snapshot. Receivers must not write.
+member_segments = Signal()
+
+#: Asked when an earning rule is saved with segments: keyword arguments ``shop_id`` and
+#: ``segment_ids`` (a frozenset). The app that keeps segments returns those that are the shop's.
+segments_check = Signal()

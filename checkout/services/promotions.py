@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models, transaction
@@ -194,3 +194,10 @@ def promotion_update(*, user: AbstractBaseUser | AnonymousUser, promotion_id: in
     _validate(data, promotion.shop)
     with transaction.atomic():
         return _save(promotion, data)
+
+
+def on_segment_delete_check(sender: Any, *, segment: Segment, **kwargs: Any) -> str | None:
+    """Receiver of ``crm.signals.segment_delete_check``: name the promotions that target ``segment``
+    (deleting it would open them to every member), or ``None``."""
+    names = sorted(Promotion.objects.filter(segments=segment).values_list("name", flat=True))
+    return f"promotions {', '.join(names)}" if names else None

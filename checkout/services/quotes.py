@@ -35,7 +35,7 @@ from loyalty.broadcasts import AccountUpdate, broadcast_on_commit
 from loyalty.errors import LoyaltyError
 from loyalty.models import EntryKind, LoyaltyProgram, MemberAccount, SourceType
 from loyalty.services.ledger import Movement, account_lock, points_spend
-from loyalty.services.rules import QuoteLine, earning_quote, program_rules
+from loyalty.services.rules import QuoteLine, earning_quote, member_segments_of, program_rules
 from marketplace.models import Category, Customer, Shop
 from marketplace.money import decimal_places
 from marketplace.permissions import Capability
@@ -321,7 +321,9 @@ def _points_earned(snapshot: _Snapshot, at: dt.datetime) -> int:
     tier = snapshot.account.tier if snapshot.account is not None else None
     if tier is None:
         tier = program.tiers.order_by("position").first()
-    return earning_quote(program=program, rules=program_rules(program), lines=lines, at=at, tier=tier).points
+    rules = program_rules(program)
+    segments = member_segments_of(snapshot.account.pk if snapshot.account is not None else None, rules)
+    return earning_quote(program=program, rules=rules, lines=lines, at=at, tier=tier, segments=segments).points
 
 
 def quote_token(quote: CheckoutQuote) -> str:

@@ -210,6 +210,13 @@ class Segment(relay.Node):
     description: str = strawberry_django.field(description="What it is for.")
     kind: SegmentKind = strawberry_django.field(description="Static or dynamic.")
     updated_at: dt.datetime = strawberry_django.field(description="Last change.")
+    snapshot_at: dt.datetime | None = strawberry_django.field(
+        description=(
+            "When the members of a dynamic segment were last stored (on save and nightly): earning rules that "
+            "target it read that snapshot. Null for a static segment, whose list is what rules read."
+        )
+    )
+    snapshot_count: int = strawberry_django.field(description="Members in that snapshot (0 for a static segment).")
 
     @strawberry_django.field(
         description="The criteria of a dynamic segment ({} for a static one); tierIds as global ids."

@@ -67,6 +67,13 @@ class EarningRuleInput:
     tier_ids: list[strawberry.ID] | None = strawberry.field(
         default=strawberry.UNSET, description="Global ids of this program's tiers; empty or null = every tier."
     )
+    segment_ids: list[strawberry.ID] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description=(
+            "Global ids of the shop's segments: only their members earn it (a dynamic segment as of its last "
+            "snapshot, taken when it is saved and nightly); empty or null = every member."
+        ),
+    )
     min_order_amount: Decimal | None = strawberry.field(
         default=strawberry.UNSET, description="Goods at least (shop currency, >= 0, 2 decimals); null = any."
     )
@@ -75,7 +82,7 @@ class EarningRuleInput:
     active: bool | None = strawberry.field(default=strawberry.UNSET, description="Applies at all.")
 
     def to_domain(self) -> EarningRuleData:
-        """The service's partial settings: enums as values, tier ids decoded (an undecodable one as 0)."""
+        """The service's partial settings: enums as values, tier and segment ids decoded (an undecodable one as 0)."""
         values: dict[str, object] = {}
         for name in EarningRuleData.__dataclass_fields__:
             value = getattr(self, name)
@@ -83,6 +90,8 @@ class EarningRuleInput:
                 continue
             if name == "tier_ids" and value is not None:
                 value = [decode_global_id(tier_id, "Tier") or 0 for tier_id in value]
+            elif name == "segment_ids" and value is not None:
+                value = [decode_global_id(segment_id, "Segment") or 0 for segment_id in value]
             elif name == "kind" and value is not None:
                 value = value.value
             values[name] = value

@@ -93,6 +93,10 @@ class EarningPreviewInput:
         default=Decimal("0"),
         description="Part of the goods paid with points, shop currency: it earns nothing (clamped to 0..goods).",
     )
+    segment_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list,
+        description="Global ids of segments the member is taken to be in (rules targeting them apply); empty: none.",
+    )
 
 
 @strawberry.type(description="The points an order would earn, and each earning rule's contribution.")
@@ -127,6 +131,7 @@ class LoyaltyQuery:
             placed_at=input.placed_at,
             tier_id=decode_global_id(input.tier_id, "Tier") if input.tier_id else None,
             points_paid=input.points_paid_amount,
+            segment_ids=[decode_global_id(segment_id, "Segment") or 0 for segment_id in input.segment_ids],
         )
         if quote is None:
             return None

@@ -165,6 +165,17 @@ class EarningRule(relay.Node):
         """Slugs of the rule's categories, sorted."""
         return sorted(category.slug for category in cast(models.EarningRule, self).categories.all())
 
+    @strawberry_django.field(
+        description=(
+            "Global ids of the shop's segments whose members it rewards (a static segment's list, a dynamic "
+            "one's last snapshot); empty = every member."
+        ),
+        only=["segment_ids"],
+    )
+    def segment_ids(self) -> list[strawberry.ID]:
+        """The rule's segments as ``Segment`` global ids (crm's type; loyalty keeps only the ids)."""
+        return [strawberry.ID(relay.to_base64("Segment", pk)) for pk in cast(models.EarningRule, self).segment_ids]
+
     @classmethod
     def get_queryset(cls, queryset: QuerySet[models.EarningRule], info: Info, **kwargs) -> QuerySet[models.EarningRule]:
         """Active rules, and inactive ones of shops where the caller may edit the program; by priority."""

@@ -850,6 +850,8 @@ class _Replayer:
             ]
         else:
             lines = [QuoteLine(amount=base)]
+        # No segments: the set-based replay takes only fresh members, who were in no segment's list
+        # or snapshot (their account did not exist), exactly as member_segments_of would answer.
         quote = earning_quote(program=program, rules=context.rules, lines=lines, at=order.placed_at, tier=account.tier)
         points = quote.points
         if points == 0:

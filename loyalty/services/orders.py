@@ -55,6 +55,7 @@ from loyalty.services.rules import (
     EarnQuote,
     QuoteLine,
     earning_quote,
+    member_segments_of,
     points_paid_shares,
     program_rules,
     program_rules_cached,
@@ -129,7 +130,8 @@ def order_quote(
     goods amount less the part paid with points (spread over the lines by
     :func:`order_earn_lines`); shipping never earns; nothing when the earn base is below the
     program's minimum order amount; nothing for a blocked member. Rules are read at the order's
-    ``placed_at`` in the shop's time zone. Call it before the order's own qualifying value is added. ``rules`` (the
+    ``placed_at`` in the shop's time zone; a rule naming segments applies to their members
+    (``member_segments_of``, one query then). Call it before the order's own qualifying value is added. ``rules`` (the
     program's active rules with their prefetches) spares reading them: the posting path passes
     its per-process cached ones (``program_rules_cached``).
     """
@@ -141,7 +143,10 @@ def order_quote(
         lines = [QuoteLine(amount=line.amount, category_id=line.category_id) for line in order_earn_lines(order)]
     else:  # no campaign: the order total is all the rule needs (saves reading the lines)
         lines = [QuoteLine(amount=order_earn_base(order))]
-    return earning_quote(program=program, rules=rules, lines=lines, at=order.placed_at, tier=account.tier)
+    segments = member_segments_of(account.pk, rules)  # no query unless a rule names segments
+    return earning_quote(
+        program=program, rules=rules, lines=lines, at=order.placed_at, tier=account.tier, segments=segments
+    )
 
 
 def _earn_available_at(program: LoyaltyProgram, order: Order, at: dt.datetime) -> dt.datetime:
@@ -677,6 +682,10 @@ def _apply_members(
                 outcome = result
             applied.append(event.pk)
         if account is not None:
+            # What the receivers of order_events_posted read, so that they need not read it again.
+            assert program is not None  # an account is found or made only in a program
+            account.program = program
+            account.customer = events[0].order.customer
             touched[account.pk] = account
     for result in _earn_plans_post(plans, updates, broadcast):
         if result.event_id == named.pk:
@@ -684,7 +693,11 @@ def _apply_members(
     touched |= {plan.account.pk: plan.account for plan in plans}
     if touched:
         try:
-            order_events_posted.send(sender=OrderEvent, accounts=list(touched.values()))
+            order_events_posted.send(
+                sender=OrderEvent,
+                accounts=list(touched.values()),
+                deliveries=[(plan.account, plan.order) for plan in plans if plan.bulk_posted],
+            )
         except (OperationalError, InterfaceError):
             raise
         except Exception as exc:  # names no single event: the batch falls back to one by one
@@ -710,6 +723,8 @@ class _EarnPlan:
     available_at: dt.datetime
     expires_at: dt.datetime | None
     key: str
+    #: Set by :func:`_earn_plans_post` when the plan was posted in bulk (its key was new).
+    bulk_posted: bool = False
 
 
 def _earn_plan(event: OrderEvent, program: LoyaltyProgram, account: MemberAccount, due: object) -> _EarnPlan | None:
@@ -720,7 +735,7 @@ def _earn_plan(event: OrderEvent, program: LoyaltyProgram, account: MemberAccoun
     of an active program with a lifetime tier window, for an existing account (locked by the
     batch) with no pending lot due at the event's time, that moves no tier. Reads nothing
     (the ladder and rules come from the per-process cache) except the order's lines when the
-    program has rules.
+    program has rules, and the member's segments when a rule names any.
     """
     at = event.occurred_at
     if (
@@ -790,6 +805,8 @@ def _earn_plans_post(plans: list[_EarnPlan], updates: list[AccountUpdate], broad
         plans = [plan for plan in plans if plan.key not in existing]
         if not plans:
             return results
+    for plan in plans:
+        plan.bulk_posted = True
     try:
         entries = PointsEntry.objects.bulk_create([_earn_entry(plan) for plan in plans])
         PointsLot.objects.bulk_create(

@@ -20,12 +20,15 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import cast
 
 from loyalty.models import EarningRule, LoyaltyProgram, RuleKind, Tier
 from loyalty.services.ledger import points_for_amount
 from loyalty.services.tiers import program_config_cached
+from loyalty.signals import member_segments, segments_check
 from marketplace.models import MONEY_PLACES, Category
 from marketplace.money import shares_in_proportion
 
@@ -67,9 +70,16 @@ def _covers(rule: EarningRule, line: QuoteLine) -> bool:
 
 
 def rule_matches(
-    *, rule: EarningRule, lines: list[QuoteLine], at: dt.datetime, tier: Tier | None, timezone: str
+    *,
+    rule: EarningRule,
+    lines: list[QuoteLine],
+    at: dt.datetime,
+    tier: Tier | None,
+    timezone: str,
+    segments: frozenset[int] = frozenset(),
 ) -> bool:
-    """Whether every condition of ``rule`` holds for an order at ``at`` (read in ``timezone``)."""
+    """Whether every condition of ``rule`` holds for an order at ``at`` (read in ``timezone``) of a
+    member in ``tier`` who belongs to ``segments`` (ids, as :func:`member_segments_of` gives)."""
     if not rule.active:
         return False
     if (rule.starts_at and at < rule.starts_at) or (rule.ends_at and at >= rule.ends_at):
@@ -85,6 +95,8 @@ def rule_matches(
     if categories and not any(line.category_id in categories for line in lines):
         return False
     if rule.min_order_amount is not None and sum((line.amount for line in lines), Decimal("0")) < rule.min_order_amount:
+        return False
+    if rule.segment_ids and not segments.intersection(rule.segment_ids):
         return False
     tiers = {t.pk for t in rule.tiers.all()}
     return not tiers or (tier is not None and tier.pk in tiers)
@@ -117,9 +129,17 @@ def points_paid_shares(amounts: list[Decimal], points_paid: Decimal) -> list[Dec
 
 
 def earning_quote(
-    *, program: LoyaltyProgram, rules: list[EarningRule], lines: list[QuoteLine], at: dt.datetime, tier: Tier | None
+    *,
+    program: LoyaltyProgram,
+    rules: list[EarningRule],
+    lines: list[QuoteLine],
+    at: dt.datetime,
+    tier: Tier | None,
+    segments: frozenset[int] = frozenset(),
 ) -> EarnQuote:
-    """The points an order of ``lines`` placed at ``at`` earns for a member in ``tier``.
+    """The points an order of ``lines`` placed at ``at`` earns for a member in ``tier`` who belongs
+    to ``segments`` (the ids :func:`member_segments_of` gives; a rule naming segments applies only
+    to their members).
 
     ``rules`` are the program's rules (any order; inactive or non-matching ones are skipped).
     Points are integers; amounts are ``Decimal`` in the shop's currency.
@@ -131,7 +151,11 @@ def earning_quote(
     tier_multiplier = tier.multiplier if tier is not None else Decimal("1")
     base = _points(lines, rate, tier_multiplier, [])
     matching = sorted(
-        (r for r in rules if rule_matches(rule=r, lines=lines, at=at, tier=tier, timezone=program.shop.timezone)),
+        (
+            r
+            for r in rules
+            if rule_matches(rule=r, lines=lines, at=at, tier=tier, timezone=program.shop.timezone, segments=segments)
+        ),
         key=lambda r: (-r.priority, r.pk),
     )
     chosen: list[EarningRule] = []
@@ -154,6 +178,32 @@ def earning_quote(
             bonus += rule.bonus_points
             applied.append(AppliedRule(rule_id=rule.pk, name=rule.name, points=rule.bonus_points))
     return EarnQuote(base_points=base, points=running + bonus, rules=tuple(applied))
+
+
+def member_segments_of(account_id: int | None, rules: list[EarningRule]) -> frozenset[int]:
+    """The segments among those ``rules`` name (active ones) that the member ``account_id`` is in.
+
+    No query when no rule names a segment (the common case); else one, answered by the app that
+    keeps segments (crm) through ``loyalty.signals.member_segments``: a static segment's list, a
+    dynamic segment's last snapshot (docs/crm.md, "Segments in earning rules"), so the points of
+    an order never depend on when or in which batch the worker posts it. A member not yet enrolled
+    (``None``) is in none.
+    """
+    named = {pk for rule in rules if rule.active for pk in rule.segment_ids}
+    if not named or account_id is None:
+        return frozenset()
+    found: set[int] = set()
+    for _, answer in member_segments.send(sender=EarningRule, account_id=account_id, segment_ids=frozenset(named)):
+        found |= set(cast("Iterable[int]", answer or ()))
+    return frozenset(found & named)
+
+
+def shop_segments(shop_id: int, segment_ids: Sequence[int]) -> set[int]:
+    """Which of ``segment_ids`` are segments of the shop (``loyalty.signals.segments_check``; one query)."""
+    found: set[int] = set()
+    for _, answer in segments_check.send(sender=EarningRule, shop_id=shop_id, segment_ids=frozenset(segment_ids)):
+        found |= set(cast("Iterable[int]", answer or ()))
+    return found
 
 
 #: One cent (the smallest amount of money Patron stores).
@@ -186,12 +236,14 @@ def earning_preview(
     placed_at: dt.datetime | None,
     tier_id: int | None,
     points_paid: Decimal = Decimal("0"),
+    segment_ids: Sequence[int] = (),
 ) -> EarnQuote | None:
     """Quote an order of ``(quantity, unit price, category slug)`` lines for the shop's program.
 
     ``placed_at`` defaults to now; ``tier_id`` (one of the program's tiers) defaults to the
     entry tier; ``points_paid`` (the part of the goods paid with points, clamped to the goods)
-    earns nothing, as on a real order. Returns ``None`` for an unknown shop, one without a program or with its program
+    earns nothing, as on a real order; ``segment_ids`` are segments the member is taken to be in
+    (rules naming them apply). Returns ``None`` for an unknown shop, one without a program or with its program
     paused (inactive: real orders earn nothing then either); negative
     amounts or quantities count as zero (a preview never raises for a user's typo).
     """
@@ -215,5 +267,10 @@ def earning_preview(
         for amount, share, (_, _, slug) in zip(amounts, shares, lines, strict=True)
     ]
     return earning_quote(
-        program=program, rules=program_rules(program), lines=quote_lines, at=placed_at or timezone.now(), tier=tier
+        program=program,
+        rules=program_rules(program),
+        lines=quote_lines,
+        at=placed_at or timezone.now(),
+        tier=tier,
+        segments=frozenset(segment_ids),
     )

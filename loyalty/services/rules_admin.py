@@ -40,6 +40,7 @@ from loyalty.services.editing import (
     invalid,
     require_editor,
 )
+from loyalty.services.rules import shop_segments
 from marketplace.models import MONEY_DIGITS, MONEY_PLACES, Category
 
 MAX_NAME_LENGTH = 200
@@ -61,7 +62,8 @@ class EarningRuleData(PartialInput):
     so switching ``kind`` also needs the other kind's field sent as ``None`` (e.g. to
     ``fixed_bonus``: ``bonus_points=50, multiplier=None``). ``None`` for ``days_of_week``,
     ``category_slugs`` or ``tier_ids`` means the empty list (no such condition).
-    ``tier_ids`` are primary keys of tiers of the rule's program.
+    ``tier_ids`` are primary keys of tiers of the rule's program; ``segment_ids`` of the shop's
+    segments (crm; answered through ``loyalty.signals.segments_check``).
     """
 
     name: str | object = UNSET
@@ -75,6 +77,7 @@ class EarningRuleData(PartialInput):
     end_time: dt.time | object | None = UNSET
     category_slugs: Sequence[str] | object | None = UNSET
     tier_ids: Sequence[int] | object | None = UNSET
+    segment_ids: Sequence[int] | object | None = UNSET
     min_order_amount: Decimal | object | None = UNSET
     priority: int | object = UNSET
     stackable: bool | object = UNSET
@@ -92,6 +95,7 @@ _DEFAULTS: dict[str, object] = {
     "end_time": None,
     "category_slugs": [],
     "tier_ids": [],
+    "segment_ids": [],
     "min_order_amount": None,
     "priority": 0,
     "stackable": True,
@@ -109,6 +113,7 @@ _COLUMNS = (
     "days_of_week",
     "start_time",
     "end_time",
+    "segment_ids",
     "min_order_amount",
     "priority",
     "stackable",
@@ -156,7 +161,8 @@ def _local_time(value: object, field: str) -> dt.time | None:
 def _validate(values: dict[str, object], program: LoyaltyProgram) -> _Clean:
     """Check a whole rule (fields in API order) and return it normalised; the first fault raises.
 
-    Reads the named categories (global, by slug) and the program's tiers; writes nothing.
+    Reads the named categories (global, by slug), the program's tiers and, when any are named,
+    the shop's segments; writes nothing.
     """
     name = values.get("name", UNSET)
     if name is UNSET:
@@ -239,6 +245,11 @@ def _validate(values: dict[str, object], program: LoyaltyProgram) -> _Clean:
     tiers = list(Tier.objects.filter(program=program, pk__in=set(tier_ids)).order_by("position"))
     if len(tiers) != len(set(tier_ids)):
         raise invalid("Every tier must be one of this program's tiers.", "tierIds")
+    segment_ids = cast("Sequence[object]", values["segment_ids"] or [])
+    if isinstance(segment_ids, str | bytes) or not _all_int(segment_ids):
+        raise invalid("Segments are given by their ids.", "segmentIds")
+    if segment_ids and shop_segments(program.shop_id, segment_ids) != set(segment_ids):
+        raise invalid("Every segment must be one of this shop's segments.", "segmentIds")
     columns = {
         "name": name.strip(),
         "kind": kind,
@@ -249,6 +260,7 @@ def _validate(values: dict[str, object], program: LoyaltyProgram) -> _Clean:
         "days_of_week": sorted(days),
         "start_time": start_time,
         "end_time": end_time,
+        "segment_ids": sorted(set(segment_ids)),
         "min_order_amount": minimum,
         "priority": priority,
         "stackable": values["stackable"],

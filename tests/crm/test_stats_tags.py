@@ -10,7 +10,9 @@ import pytest
 from crm.models import CrmSettings, MemberStats, MemberTag, TagSource
 from crm.services.stats import high_value_threshold_refresh, stats_refresh, tags_refresh
 from loyalty.models import MemberAccount, Tier
-from loyalty.services.orders import order_event_process
+from loyalty.services.orders import order_event_process, order_events_process_batch
+from loyalty.signals import order_events_posted
+from loyalty.tasks import MAX_ATTEMPTS
 from marketplace.services.orders import order_event_record
 from tests.factories import CustomerFactory, order_input, shop_with_program
 
@@ -136,3 +138,57 @@ def test_high_value_is_the_shops_top_percentile():
     tags_refresh(accounts, now=NOW)
     tagged = set(MemberTag.objects.filter(tag="high_value").values_list("account__customer__external_id", flat=True))
     assert tagged == {accounts[8].customer.external_id, accounts[9].customer.external_id}
+
+
+def test_the_workers_running_figures_equal_a_recomputation_from_the_history():
+    """The worker adds a first delivery to the stored figures (no history read); anything else it
+    recomputes. After rounds of batches across the shop's new year, with first visits, returns and
+    several events of one member in a batch, the stored figures equal a recomputation."""
+    shop = shop_with_program()
+    customers = [CustomerFactory() for _ in range(5)]
+    year = dt.datetime.now(UTC).year
+    added: list[int] = []
+
+    def count_deliveries(sender, *, deliveries, **kwargs):
+        added.append(len(deliveries))
+
+    order_events_posted.connect(count_deliveries)
+    try:
+        # two days apart, so that no pending lot comes due meanwhile (a release is not the common case)
+        moments = [dt.datetime(year - 1, 12, 26, 15, tzinfo=UTC) + dt.timedelta(days=2 * n) for n in range(6)]
+        for round_number, at in enumerate(moments):
+            events = []
+            for number, customer in enumerate(customers):
+                order_id = f"R{round_number}C{number}"
+                events.append(_recorded(shop, customer, order_id, "delivered", at, items=((number + 1, "12.50"),)))
+                if round_number == 3 and number == 1:  # a second event of one member in this batch
+                    later, items = at + dt.timedelta(hours=1), ((2, "12.50"),)
+                    events.append(
+                        _recorded(
+                            shop, customer, order_id, "partially_returned", later, items=items, returned=((1, 1),)
+                        )
+                    )
+            order_events_process_batch(event_id=events[0].pk, max_attempts=MAX_ATTEMPTS, broadcast=False)
+    finally:
+        order_events_posted.disconnect(count_deliveries)
+    # then the common case was added to the stored figures in most batches
+    assert sum(added) >= 15, added
+    accounts = list(MemberAccount.objects.select_related("program__shop", "customer", "tier").order_by("pk"))
+    fields = [f.name for f in MemberStats._meta.concrete_fields if f.name not in ("id", "refreshed_at")]
+    running = list(MemberStats.objects.filter(account__in=accounts).order_by("account_id").values(*fields))
+    stats_refresh(accounts)
+    recomputed = list(MemberStats.objects.filter(account__in=accounts).order_by("account_id").values(*fields))
+    assert running == recomputed
+    assert [row["visits"] for row in running] == [6] * 5
+    assert running[1]["year_spend"] == Decimal("62.50")  # 1, 3 and 5 January of 2 x 12.50, one unit returned
+    assert running[2]["year_spend"] == Decimal("112.50")  # 1, 3 and 5 January of 3 x 12.50
+
+
+def _recorded(shop, customer, order_id, status, at, **fields):
+    """Record (not process) one order event."""
+    return order_event_record(
+        data=order_input(shop, order_id, status, customer=customer, at=at, **fields),
+        idempotency_key=f"{order_id}:{status}",
+        actor=None,
+        notify=False,
+    ).event

@@ -7,6 +7,10 @@ const rules = {
   data: {
     shop: {
       id: 'U2hvcDox',
+      segments: [
+        { id: 'U2VnbWVudDox', name: 'Wholesale', kind: 'DYNAMIC' },
+        { id: 'U2VnbWVudDoy', name: 'Friends', kind: 'STATIC' },
+      ],
       program: {
         id: 'UHJvZ3JhbTox',
         tiers: [{ id: 'VGllcjox', name: 'Bronze' }],
@@ -24,6 +28,7 @@ const rules = {
             endTime: null,
             categorySlugs: ['books'],
             tiers: [],
+            segmentIds: ['U2VnbWVudDox'],
             minOrderAmount: null,
             priority: 0,
             stackable: true,
@@ -56,7 +61,7 @@ describe('RulesPage', () => {
       },
     });
     // The list names the rule's categories by name, not slug.
-    expect(await screen.findByText('Categories: Books')).toBeInTheDocument();
+    expect(await screen.findByText('Categories: Books · Segments: Wholesale')).toBeInTheDocument();
 
     await userEvent.click(screen.getByRole('button', { name: 'New rule' }));
     await userEvent.type(await screen.findByRole('textbox', { name: /^Name\s*\*?$/ }), 'Cosy');
@@ -73,6 +78,28 @@ describe('RulesPage', () => {
     await waitFor(() =>
       expect(calls.find((c) => c.name === 'ConsoleRuleCreate')?.variables).toMatchObject({
         input: { name: 'Cosy', categorySlugs: ['home_confort'] },
+      }),
+    );
+  });
+
+  it('targets the shop\'s segments by name and sends their ids', async () => {
+    const { calls } = renderConsolePage(<RulesPage />, {
+      mocks: {
+        ConsoleRules: rules,
+        ConsoleCategories: categories,
+        ConsoleRuleUpdate: { data: { earningRuleUpdate: { rule: { id: 'RWFybmluZ1J1bGU6MQ==', name: 'Double books' }, loyaltyErrors: [] } } },
+      },
+    });
+    await userEvent.click(await screen.findByRole('button', { name: 'Edit Double books' }));
+    const picker = await screen.findByRole('combobox', { name: 'Segments' });
+    await userEvent.click(picker);
+    const option = (name: string) => screen.queryByRole('option', { name, hidden: true });
+    await waitFor(() => expect(option('Friends')).toBeInTheDocument());
+    await userEvent.click(option('Friends')!);
+    await userEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() =>
+      expect(calls.find((c) => c.name === 'ConsoleRuleUpdate')?.variables).toMatchObject({
+        input: { segmentIds: ['U2VnbWVudDox', 'U2VnbWVudDoy'] },
       }),
     );
   });

@@ -48,6 +48,11 @@ const RulesQuery = graphql(`
   query ConsoleRules($slug: String!) {
     shop(slug: $slug) {
       id
+      segments {
+        id
+        name
+        kind
+      }
       program {
         id
         tiers {
@@ -70,6 +75,7 @@ const RulesQuery = graphql(`
             id
             name
           }
+          segmentIds
           minOrderAmount
           priority
           stackable
@@ -151,6 +157,7 @@ type RuleRow = {
   endTime?: string | null;
   categorySlugs: string[];
   tiers: { id: string; name: string }[];
+  segmentIds: string[];
   minOrderAmount?: string | null;
   priority: number;
   stackable: boolean;
@@ -170,6 +177,7 @@ export interface RuleValues {
   endTime: string;
   categorySlugs: string[];
   tierIds: string[];
+  segmentIds: string[];
   minOrderAmount: NumberValue;
   priority: NumberValue;
   stackable: boolean;
@@ -188,6 +196,7 @@ const FORM_FIELDS = [
   'endTime',
   'categorySlugs',
   'tierIds',
+  'segmentIds',
   'minOrderAmount',
   'priority',
   'stackable',
@@ -234,6 +243,7 @@ function toValues(r: RuleRow | null, timeZone: string): RuleValues {
     endTime: timeToInput(r?.endTime) ?? '',
     categorySlugs: r?.categorySlugs ?? [],
     tierIds: (r?.tiers ?? []).map((x) => x.id),
+    segmentIds: r?.segmentIds ?? [],
     minOrderAmount: r?.minOrderAmount ?? '',
     priority: r?.priority ?? 0,
     stackable: r?.stackable ?? true,
@@ -255,6 +265,7 @@ export function ruleInput(v: RuleValues, timeZone: string): EarningRuleInput {
     endTime: inputToTime(v.endTime),
     categorySlugs: v.categorySlugs.map((s) => s.trim()).filter(Boolean),
     tierIds: v.tierIds,
+    segmentIds: v.segmentIds,
     minOrderAmount: toDecimal(v.minOrderAmount),
     priority: toInt(v.priority) ?? 0,
     stackable: v.stackable,
@@ -287,6 +298,8 @@ function RulesEditor() {
   const program = data?.shop?.program;
   const rules = (program?.earningRules ?? []) as RuleRow[];
   const tiers = program?.tiers ?? [];
+  const segments = data?.shop?.segments ?? [];
+  const segmentNames = useMemo(() => new Map(segments.map((x) => [x.id, x.name])), [segments]);
 
   const reload = () => refetch({ requestPolicy: 'network-only' });
 
@@ -338,7 +351,7 @@ function RulesEditor() {
                   {!rule.stackable ? <Badge variant="outline">{t('rules.exclusive')}</Badge> : null}
                 </Group>
                 <Text size="sm" c="dimmed">
-                  {describeRule(rule, t, shop.currency, categoryNames)}
+                  {describeRule(rule, t, shop.currency, categoryNames, segmentNames)}
                 </Text>
                 <Text size="xs" c="dimmed">
                   {t('rules.priorityLine', { n: formatPoints(rule.priority) })}
@@ -374,6 +387,7 @@ function RulesEditor() {
           <RuleForm
             rule={editing === 'new' ? null : editing}
             tiers={tiers}
+            segments={segments}
             categories={categories}
             categoriesFailed={!!categoriesResult.error}
             onDone={() => {
@@ -402,6 +416,7 @@ function describeRule(
   t: (k: string, o?: Record<string, unknown>) => string,
   currency: string,
   categoryNames: ReadonlyMap<string, string>,
+  segmentNames: ReadonlyMap<string, string>,
 ): string {
   const parts: string[] = [];
   if (rule.startsAt || rule.endsAt) {
@@ -416,6 +431,9 @@ function describeRule(
   if (rule.startTime && rule.endTime) parts.push(`${rule.startTime.slice(0, 5)}–${rule.endTime.slice(0, 5)}`);
   if (rule.categorySlugs.length) parts.push(t('rules.when.categories', { list: rule.categorySlugs.map((s) => categoryNames.get(s) ?? s).join(', ') }));
   if (rule.tiers.length) parts.push(t('rules.when.tiers', { list: rule.tiers.map((x) => x.name).join(', ') }));
+  if (rule.segmentIds.length) {
+    parts.push(t('rules.when.segments', { list: rule.segmentIds.map((id) => segmentNames.get(id) ?? '?').join(', ') }));
+  }
   if (rule.minOrderAmount != null) parts.push(t('rules.when.min', { amount: formatMoney(rule.minOrderAmount, currency) }));
   return parts.length ? parts.join(' · ') : t('rules.when.always');
 }
@@ -423,12 +441,15 @@ function describeRule(
 function RuleForm({
   rule,
   tiers,
+  segments,
   categories,
   categoriesFailed,
   onDone,
 }: {
   rule: RuleRow | null;
   tiers: readonly { id: string; name: string }[];
+  /** The shop's segments; a rule naming any rewards their members only. */
+  segments: readonly { id: string; name: string }[];
   /** The marketplace's categories; undefined while loading. */
   categories: readonly CategoryOption[] | undefined;
   /** The list could not be loaded: fall back to typing slugs. */
@@ -528,6 +549,16 @@ function RuleForm({
           data={tiers.map((x) => ({ value: x.id, label: x.name }))}
           clearable
           {...form.getInputProps('tierIds')}
+        />
+        <MultiSelect
+          label={t('rules.fields.segmentIds')}
+          description={t('rules.segmentsHint')}
+          placeholder={form.values.segmentIds.length ? undefined : t('rules.everyMember')}
+          data={segments.map((x) => ({ value: x.id, label: x.name }))}
+          clearable
+          searchable
+          nothingFoundMessage={t('rules.noSegment')}
+          {...form.getInputProps('segmentIds')}
         />
         <SimpleGrid cols={{ base: 1, sm: 2 }}>
           <NumberInput label={t('rules.fields.minOrderAmount', { currency: shop.currency })} placeholder={t('rules.anyAmount')} min={0} decimalScale={2} {...form.getInputProps('minOrderAmount')} />

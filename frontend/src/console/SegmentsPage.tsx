@@ -66,6 +66,8 @@ const SegmentsQuery = graphql(`
         criteria
         count
         updatedAt
+        snapshotAt
+        snapshotCount
       }
       tagSettings {
         vipTierId
@@ -322,6 +324,8 @@ type SegmentRow = {
   criteria: unknown;
   count: number;
   updatedAt: string;
+  snapshotAt?: string | null;
+  snapshotCount: number;
 };
 type Tier = { id: string; name: string };
 type Picked = { id: string; name: string };
@@ -405,6 +409,11 @@ function SegmentsEditor() {
                   </Table.Td>
                   <Table.Td ta="end" data-testid="segment-count" data-value={s.count}>
                     {formatPoints(s.count)}
+                    {s.kind === 'DYNAMIC' && s.snapshotAt ? (
+                      <Text size="xs" c="dimmed" title={t('segments.snapshotHint')} data-testid="segment-snapshot">
+                        {t('segments.snapshot', { n: formatPoints(s.snapshotCount), at: formatDateTime(s.snapshotAt) })}
+                      </Text>
+                    ) : null}
                   </Table.Td>
                   <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatDateTime(s.updatedAt)}</Table.Td>
                   <Table.Td>
