@@ -29,6 +29,7 @@ def start_embedded_runtime(*, worker_threads: int = 2, scheduler: bool = True) -
         if _worker is not None:
             return _worker
         import crm.tasks  # noqa: F401
+        import engagement.tasks  # noqa: F401
         import integrations.tasks  # noqa: F401
         import loyalty.tasks  # noqa: F401  (declares the actors and their schedules)
         import referrals.tasks  # noqa: F401

@@ -14,6 +14,7 @@ import strawberry_django
 from checkout.api.types import ShopCheckoutPart
 from crm.api.analytics import ShopCrmAnalyticsPart
 from crm.api.types import AccountCrmPart, ShopCrmPart
+from engagement.api.types import AccountEngagementPart, ShopEngagementPart
 from integrations.api.types import ShopIntegrationsPart
 from loyalty import models as loyalty_models
 from loyalty.api.schema import ViewerLoyaltyPart
@@ -27,6 +28,7 @@ from rewards.api.types import AccountRewardsPart, ShopRewardsPart, ViewerRewards
 
 @strawberry_django.type(mp.Shop, name="Shop", description="A shop of the marketplace with its loyalty program.")
 class Shop(
+    ShopEngagementPart,
     ShopCrmAnalyticsPart,
     ShopCrmPart,
     ShopCheckoutPart,
@@ -43,7 +45,9 @@ class Shop(
 @strawberry_django.type(
     loyalty_models.MemberAccount, name="MemberAccount", description="A customer's membership in one shop's program."
 )
-class MemberAccount(AccountCrmPart, AccountReferralsPart, AccountRewardsPart, AccountLoyaltyPart):
+class MemberAccount(
+    AccountEngagementPart, AccountCrmPart, AccountReferralsPart, AccountRewardsPart, AccountLoyaltyPart
+):
     """Balances, tier and history of one member in one shop."""
 
 

@@ -29,6 +29,7 @@ from checkout.api.schema import CheckoutMutation
 from config.metrics import OperationMetrics
 from crm.api.privacy import PrivacyMutation
 from crm.api.schema import CrmMutation
+from engagement.api.schema import EngagementMutation, EngagementQuery
 from integrations.api.schema import IntegrationsMutation
 from loyalty.api.rules import EarningRuleMutation
 from loyalty.api.schema import LoyaltyMutation, LoyaltyQuery, LoyaltySubscription
@@ -49,7 +50,7 @@ from rewards.api.schema import RewardsMutation
         "refused with QUERY_TOO_COSTLY before it runs (docs/api.md, 'Cost budget')."
     )
 )
-class Query(LoyaltyQuery, MarketplaceQuery, ReferralsQuery):
+class Query(LoyaltyQuery, MarketplaceQuery, ReferralsQuery, EngagementQuery):
     """Root query, merged from the apps' query types."""
 
 
@@ -67,6 +68,7 @@ class Mutation(
     CheckoutMutation,
     CrmMutation,
     PrivacyMutation,
+    EngagementMutation,
 ):
     """Root mutation, merged from the apps' mutation types."""
 

@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "integrations",
     "crm",
     "checkout",
+    "engagement",
 ]
 
 MIDDLEWARE = [
@@ -336,6 +337,34 @@ PATRON_MEMBER_TOKEN_AUDIENCE = os.environ.get("PATRON_MEMBER_TOKEN_AUDIENCE", "p
 PATRON_MEMBER_TOKEN_MAX_LIFETIME = int(os.environ.get("PATRON_MEMBER_TOKEN_MAX_LIFETIME", "3600"))
 PATRON_WEBHOOK_ALLOW_HTTP = _env_flag("PATRON_WEBHOOK_ALLOW_HTTP", DEBUG or not SERVICES_MODE)
 PATRON_WEBHOOK_TIMEOUT = float(os.environ.get("PATRON_WEBHOOK_TIMEOUT", "10"))
+
+# Messages to members (docs/engagement.md). Links in messages start with the public address.
+PATRON_PUBLIC_URL = os.environ.get("PATRON_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# E-mail through Django's backend: SMTP when PATRON_SMTP_HOST is set, else printed to the console.
+EMAIL_HOST = os.environ.get("PATRON_SMTP_HOST", "")
+EMAIL_PORT = int(os.environ.get("PATRON_SMTP_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("PATRON_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("PATRON_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = _env_flag("PATRON_SMTP_STARTTLS", False)
+EMAIL_TIMEOUT = 10
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.environ.get("PATRON_MAIL_FROM", "Patron <no-reply@patron.invalid>")
+# SMS: "kavenegar" or "twilio" (empty: SMS messages are skipped as unavailable). The base URLs are
+# the providers' documented ones; tests point them at a local server speaking the same contract.
+PATRON_SMS_PROVIDER = os.environ.get("PATRON_SMS_PROVIDER", "")
+PATRON_KAVENEGAR_API_KEY = os.environ.get("PATRON_KAVENEGAR_API_KEY", "")
+PATRON_KAVENEGAR_BASE_URL = os.environ.get("PATRON_KAVENEGAR_BASE_URL", "https://api.kavenegar.com")
+PATRON_TWILIO_ACCOUNT_SID = os.environ.get("PATRON_TWILIO_ACCOUNT_SID", "")
+PATRON_TWILIO_AUTH_TOKEN = os.environ.get("PATRON_TWILIO_AUTH_TOKEN", "")
+PATRON_TWILIO_FROM = os.environ.get("PATRON_TWILIO_FROM", "")
+PATRON_TWILIO_BASE_URL = os.environ.get("PATRON_TWILIO_BASE_URL", "https://api.twilio.com")
+PATRON_SMS_TIMEOUT = float(os.environ.get("PATRON_SMS_TIMEOUT", "10"))
+# Web push with VAPID (RFC 8292): the server's key pair; empty: push messages are skipped.
+PATRON_VAPID_PRIVATE_KEY = os.environ.get("PATRON_VAPID_PRIVATE_KEY", "")
+PATRON_VAPID_PUBLIC_KEY = os.environ.get("PATRON_VAPID_PUBLIC_KEY", "")
+PATRON_VAPID_SUBJECT = os.environ.get("PATRON_VAPID_SUBJECT", "mailto:ops@patron.invalid")
 
 LOGGING = {
     "version": 1,

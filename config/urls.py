@@ -10,6 +10,7 @@ from config.health import healthz, readyz
 from config.metrics import metrics_view
 from config.schema import schema
 from config.views import PatronGraphQLView
+from engagement.api.views import unsubscribe_view
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -19,11 +20,13 @@ urlpatterns = [
     path("metrics", metrics_view),
     # Session-authenticated mutations stay CSRF-protected; GraphiQL (when PATRON_GRAPHIQL is on)
     # sends the token from the cookie that this view sets on GET. Refusals answer GraphQL JSON.
+    # A message's unsubscribe link (docs/engagement.md): no login, GET asks, POST unsubscribes.
+    path("engagement/unsubscribe/<str:token>", unsubscribe_view, name="engagement-unsubscribe"),
     path("graphql/", ensure_csrf_cookie(PatronGraphQLView.as_view(schema=schema, graphql_ide="graphiql"))),
     # Last: client-side routes of the dashboard. The server's own prefixes are left out so that
     # /graphql or /admin without the slash still get Django's redirect, and a missing /static/
     # or /assets/ file a 404.
-    re_path(r"^(?!(?:graphql|admin|static|assets|healthz|readyz|metrics)(?:/|$))(?P<path>.*)$", dashboard),
+    re_path(r"^(?!(?:graphql|admin|static|assets|healthz|readyz|metrics|engagement)(?:/|$))(?P<path>.*)$", dashboard),
 ]
 
 # Django-level refusals on /graphql/ answer GraphQL-shaped JSON (config.views); Django's pages elsewhere.

@@ -38,6 +38,17 @@ def node_id(type_name: str, pk: int | str) -> str:
     return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
 
 
+def node_pk(value: str | None, type_name: str) -> int | None:
+    """The primary key in a Relay global id of ``type_name`` written by :func:`node_id` (an event
+    body's ids), or ``None`` for anything else. Never raises."""
+    try:
+        decoded = base64.b64decode(value or "", validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    name, _, pk = decoded.partition(":")
+    return int(pk) if name == type_name and pk.isdigit() else None
+
+
 def event_uid() -> str:
     """A new stable event id, ``evt_`` + 32 hex digits (a random UUID)."""
     return f"evt_{uuid.uuid4().hex}"

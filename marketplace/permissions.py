@@ -65,6 +65,7 @@ class Capability(enum.Enum):
     USE_TILL = "till:use"
     CHECKOUT = "checkout:use"
     MANAGE_PROMOTIONS = "promotions:write"
+    MANAGE_MESSAGES = "messages:write"
     READ_MEMBERS = "members:read"
     EDIT_MEMBERS = "members:write"
     ERASE_MEMBERS = "members:erase"
@@ -87,6 +88,7 @@ CAPABILITY_ROLES: Mapping[Capability, frozenset[StaffRole]] = {
     Capability.USE_TILL: frozenset({_OWNER, _MANAGER, _CASHIER}),
     Capability.CHECKOUT: frozenset({_OWNER, _MANAGER, _CASHIER}),
     Capability.MANAGE_PROMOTIONS: frozenset({_OWNER, _MANAGER}),
+    Capability.MANAGE_MESSAGES: frozenset({_OWNER, _MANAGER}),
     Capability.READ_MEMBERS: frozenset({_OWNER, _MANAGER}),
     Capability.EDIT_MEMBERS: frozenset({_OWNER, _MANAGER}),
     Capability.ERASE_MEMBERS: frozenset({_OWNER}),

@@ -33,6 +33,14 @@ from checkout.models import CheckoutCommit, CheckoutQuote, Coupon, CouponBatch, 
 from checkout.services import LineInput, QuoteInput, checkout_quote, quote_token
 from config.schema import schema
 from crm.models import CrmSettings, MemberNote, MemberProfile, MemberTag, Segment
+from engagement.models import (
+    Campaign,
+    CulturalEvent,
+    EngagementEvent,
+    EngagementSettings,
+    MessageTemplate,
+    PushSubscription,
+)
 from integrations.models import WebhookDelivery, WebhookEndpoint
 from integrations.services.endpoints import webhook_endpoint_create
 from integrations.services.publishing import events_publish
@@ -478,6 +486,82 @@ MUTATIONS: dict[str, Operation] = {
         Capability.EDIT_MEMBERS,
         refused="NOT_FOUND",
     ),
+    "messageTemplateSave": Operation(
+        'mutation($shop: ID!) { messageTemplateSave(shopId: $shop, input: {kind: BIRTHDAY, language: "en", '
+        'subject: "Hi {{ member_name }}", body: "Happy birthday"}) { template { isDefault } errors { code } } }',
+        _shop,
+        "messageTemplateSave",
+        Capability.MANAGE_MESSAGES,
+    ),
+    "messageTemplateReset": Operation(
+        'mutation($shop: ID!) { messageTemplateReset(shopId: $shop, kind: BIRTHDAY, language: "fa") '
+        "{ template { isDefault } errors { code } } }",
+        _shop,
+        "messageTemplateReset",
+        Capability.MANAGE_MESSAGES,
+    ),
+    "messagePreview": Operation(
+        "mutation($shop: ID!, $account: ID!) { messagePreview(shopId: $shop, accountId: $account, input: {kind: "
+        'BIRTHDAY, language: "en", subject: "Hi {{ member_name }}", body: "x"}) '
+        "{ preview { subject } errors { code } } }",
+        lambda ids: {"shop": ids["shop"], "account": ids["account"]},
+        "messagePreview",
+        Capability.MANAGE_MESSAGES,
+    ),
+    "campaignCreate": Operation(
+        'mutation($shop: ID!) { campaignCreate(shopId: $shop, input: {name: "News", channels: [INBOX], texts: '
+        '[{language: "en", subject: "News", body: "Hello {{ member_name }}"}]}) '
+        "{ campaign { status } errors { code } } }",
+        _shop,
+        "campaignCreate",
+        Capability.MANAGE_MESSAGES,
+    ),
+    "campaignCancel": Operation(
+        "mutation($id: ID!) { campaignCancel(campaignId: $id) { campaign { status } errors { code } } }",
+        lambda ids: {"id": ids["campaign"]},
+        "campaignCancel",
+        Capability.MANAGE_MESSAGES,
+        refused="NOT_FOUND",
+    ),
+    "culturalEventSave": Operation(
+        'mutation($shop: ID!) { culturalEventSave(shopId: $shop, input: {name: "Mehregan", calendar: JALALI, '
+        "month: 7, day: 16}) { event { name } errors { code } } }",
+        _shop,
+        "culturalEventSave",
+        Capability.MANAGE_MESSAGES,
+    ),
+    "culturalEventDelete": Operation(
+        "mutation($id: ID!) { culturalEventDelete(id: $id) { count errors { code } } }",
+        lambda ids: {"id": ids["cultural_event"]},
+        "culturalEventDelete",
+        Capability.MANAGE_MESSAGES,
+        refused="NOT_FOUND",
+    ),
+    "contactRulesSet": Operation(
+        'mutation($shop: ID!) { contactRulesSet(shopId: $shop, input: {quietStart: "22:00:00", quietEnd: '
+        '"08:00:00", weeklyCap: 2, winBackDays: 60, expiringDays: 10}) { rules { weeklyCap } errors { code } } }',
+        _shop,
+        "contactRulesSet",
+        Capability.MANAGE_MESSAGES,
+    ),
+    "inboxMarkRead": Operation(
+        "mutation($id: ID!) { inboxMarkRead(ids: [$id]) { count errors { code } } }",
+        lambda ids: {"id": ids["inbox_message"]},
+        "inboxMarkRead",
+        Audience.MEMBER,
+        refused="NOT_FOUND",
+    ),
+    "pushSubscriptionAdd": Operation(
+        'mutation { pushSubscriptionAdd(endpoint: "https://push.example.test/abc", p256dh: "'
+        + "B" * 87
+        + '", auth: "'
+        + "A" * 22
+        + '") { count errors { code } } }',
+        lambda ids: {},
+        "pushSubscriptionAdd",
+        Audience.MEMBER,
+        refused="NOT_FOUND",
+    ),
     "tagSettingsSet": Operation(
         "mutation($shop: ID!) { tagSettingsSet(shopId: $shop, input: {dormantDays: 60}) { settings { dormantDays } "
         "errors { code } } }",
@@ -603,6 +687,61 @@ FIELDS: dict[str, Operation] = {
         "shop",
         Capability.MANAGE_PROMOTIONS,
     ),
+    "Shop.messageTemplates": Operation(
+        "query($slug: String!) { shop(slug: $slug) { messageTemplates { kind isDefault } } }",
+        _slug,
+        "shop",
+        Capability.MANAGE_MESSAGES,
+    ),
+    "Shop.campaigns": Operation(
+        "query($slug: String!) { shop(slug: $slug) { campaigns { name status } } }",
+        _slug,
+        "shop",
+        Capability.MANAGE_MESSAGES,
+    ),
+    "Shop.culturalEvents": Operation(
+        "query($slug: String!) { shop(slug: $slug) { culturalEvents { name } } }",
+        _slug,
+        "shop",
+        Capability.MANAGE_MESSAGES,
+    ),
+    "Shop.contactRules": Operation(
+        "query($slug: String!) { shop(slug: $slug) { contactRules { weeklyCap } } }",
+        _slug,
+        "shop",
+        Capability.MANAGE_MESSAGES,
+    ),
+    "Shop.engagementLog": Operation(
+        "query($slug: String!) { shop(slug: $slug) { engagementLog(first: 5) { totalCount } } }",
+        _slug,
+        "shop",
+        Capability.MANAGE_MESSAGES,
+    ),
+    "Shop.engagementFigures": Operation(
+        'query($slug: String!) { shop(slug: $slug) { engagementFigures(from: "2026-01-01T00:00:00Z", '
+        'to: "2026-12-31T00:00:00Z") { kind planned } } }',
+        _slug,
+        "shop",
+        Capability.MANAGE_MESSAGES,
+    ),
+    "MemberAccount.inbox": Operation(
+        "query($slug: String!, $id: ID!) { shop(slug: $slug) { member(id: $id) { inbox(first: 5) { totalCount } } } }",
+        lambda ids: {"slug": ids["slug"], "id": ids["account"]},
+        "shop",
+        Capability.READ_MEMBERS,
+    ),
+    "MemberAccount.giftSuggestions": Operation(
+        "query($slug: String!, $id: ID!) { shop(slug: $slug) { member(id: $id) { giftSuggestions } } }",
+        lambda ids: {"slug": ids["slug"], "id": ids["account"]},
+        "shop",
+        Capability.READ_MEMBERS,
+    ),
+    "MemberAccount.inboxUnreadCount": Operation(
+        "query($slug: String!, $id: ID!) { shop(slug: $slug) { member(id: $id) { inboxUnreadCount } } }",
+        lambda ids: {"slug": ids["slug"], "id": ids["account"]},
+        "shop",
+        Capability.READ_MEMBERS,
+    ),
     "Shop.segments": Operation(
         "query($slug: String!) { shop(slug: $slug) { segments { name count } } }",
         _slug,
@@ -707,6 +846,24 @@ def _world() -> World:
     promotion = Promotion.objects.create(shop=shop, name="Cap", kind="percentage", value=10, requires_coupon=True)
     coupon = Coupon.objects.create(shop=shop, promotion=promotion, code="CAP-1", max_uses=1)
     segment = Segment.objects.create(shop=shop, name="Cap", kind="dynamic", criteria={})
+    campaign = Campaign.objects.create(
+        shop=shop, name="Later", texts={"en": {"subject": "s", "body": "b"}}, channels=["inbox"], send_at=now
+    )
+    cultural = CulturalEvent.objects.create(shop=shop, name="Yalda", calendar="jalali", month=9, day=30)
+    inbox_message = EngagementEvent.objects.create(
+        shop=shop,
+        account=account,
+        kind="campaign",
+        key="seed",
+        channel="inbox",
+        idempotency_key="seed",
+        language="en",
+        subject="Hello",
+        body="Hello",
+        planned_at=now,
+        status="delivered",
+        sent_at=now,
+    )
     quote = checkout_quote(
         user=owner,
         data=QuoteInput(
@@ -742,6 +899,9 @@ def _world() -> World:
         "coupon": gid("Coupon", coupon.pk),
         "quote_token": quote_token(quote),
         "segment": gid("Segment", segment.pk),
+        "campaign": gid("Campaign", campaign.pk),
+        "cultural_event": gid("CulturalEvent", cultural.pk),
+        "inbox_message": gid("EngagementEvent", inbox_message.pk),
         # the issue's scenario: a DELIVERED order of 500.00 USD for the member
         "order": {
             "shopId": gid("Shop", shop.pk),
@@ -804,6 +964,12 @@ def _state(world: World) -> tuple:
         _rows(MemberNote.objects.all()),
         _rows(MemberProfile.objects.all()),
         _rows(CrmSettings.objects.all()),
+        _rows(MessageTemplate.objects.all()),
+        _rows(Campaign.objects.all()),
+        _rows(CulturalEvent.objects.all()),
+        _rows(EngagementSettings.objects.all()),
+        _rows(EngagementEvent.objects.all()),
+        _rows(PushSubscription.objects.all()),
     )
 
 
