@@ -239,6 +239,7 @@ def _cultural_events(program: LoyaltyProgram, now: dt.datetime, summary: DailySu
                             kind=EngagementKind.CULTURAL_EVENT,
                             key=f"cultural:{event.pk}:{year}",
                             variables=variables,
+                            planned_at=now,
                             dry_run=dry_run,
                         )
                         _count(summary, EngagementKind.CULTURAL_EVENT, done.created)
@@ -305,6 +306,7 @@ def _expiring(program: LoyaltyProgram, now: dt.datetime, summary: DailySummary, 
             key=f"expiring:{expires_on.isoformat()}",
             variables=expiring_variables(row["points"], expires_on, language),
             expires_at=row["first"],
+            planned_at=now,
             dry_run=dry_run,
         )
         _count(summary, EngagementKind.POINTS_EXPIRING, done.created)
@@ -330,6 +332,7 @@ def _win_back(program: LoyaltyProgram, now: dt.datetime, summary: DailySummary, 
             kind=EngagementKind.WIN_BACK,
             key=f"winback:{last.date().isoformat()}",
             variables=variables,
+            planned_at=now,
             dry_run=dry_run,
         )
         _count(summary, EngagementKind.WIN_BACK, done.created)

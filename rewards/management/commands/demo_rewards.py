@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Persian names)
 """``manage.py demo_rewards``: a rewards catalogue for the demo shops and two demo redemptions (idempotent).
 
 Runs after ``patron_demo`` (which creates the demo shops and member); ``scripts/run`` calls both.
@@ -32,6 +33,17 @@ CATALOGUES: dict[str, list[tuple[str, RewardKind, int, Decimal | None, int | Non
         ("Tea glass set", RewardKind.GIFT, 1_000_000, None, 5),
     ],
 }
+#: The rewards' Persian names, as the demo's Persian readers see them (no placeholders).
+NAMES_FA = {
+    "Free espresso": "اسپرسوی رایگان",
+    "Bag of house beans": "یک بسته قهوهٔ دانه‌ای",
+    "5 USD off": "۵ دلار تخفیف",
+    "Bookmark": "نشانک کتاب",
+    "10% off one book": "۱۰٪ تخفیف یک کتاب",
+    "5 EUR voucher": "بن خرید ۵ یورویی",
+    "Free shipping": "ارسال رایگان",
+    "Tea glass set": "سرویس استکان کمرباریک",
+}
 #: (shop slug, reward name) the demo member redeems, so the dashboard lists codes in several shops.
 DEMO_REDEMPTIONS = [("demo-coffee", "Free espresso"), ("demo-books", "Bookmark")]
 
@@ -48,7 +60,8 @@ class Command(BaseCommand):
             if shop is None:
                 raise CommandError(f"demo shop {slug} is missing: run patron_demo first")
             for order, (name, kind, cost, value, stock) in enumerate(rewards):
-                Reward.objects.get_or_create(
+                translations = {"fa": {"name": NAMES_FA[name], "description": "جایزهٔ نمایشی."}}
+                reward, created = Reward.objects.get_or_create(
                     program=shop.program,
                     name=name,
                     defaults={
@@ -58,9 +71,12 @@ class Command(BaseCommand):
                         "stock": stock,
                         "sort_order": order,
                         "description": "Demo reward.",
-                        "translations": {"fa": {"name": f"{name} (fa)", "description": ""}},
+                        "translations": translations,
                     },
                 )
+                if not created and reward.translations != translations:  # demo data of an earlier version
+                    reward.translations = translations
+                    reward.save(update_fields=["translations"])
         member = Customer.objects.select_related("user").get(external_id="demo-member-1")
         if member.user is None:
             raise CommandError("the demo member has no login: run patron_demo first")
