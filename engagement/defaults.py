@@ -39,6 +39,18 @@ DEFAULT_TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
             "{{ bonus_points }} امتیاز هدیهٔ ماست.{% endif %}" + _FOOTER_FA,
         ),
     },
+    EngagementKind.PERSONAL_DATE: {
+        "en": (
+            "Happy {{ occasion_name }}, {{ member_name }}",
+            "All of us at {{ shop_name }} wish you a happy {{ occasion_name }}"
+            "{% if years %} ({{ years }} years){% endif %}!" + _GIFTS_EN + _FOOTER_EN,
+        ),
+        "fa": (
+            "{{ occasion_name }} مبارک",
+            "{{ member_name }} عزیز، {{ occasion_name }}{% if years %} ({{ years }} سال){% endif %} را از طرف "
+            "{{ shop_name }} تبریک می‌گوییم!" + _GIFTS_FA + _FOOTER_FA,
+        ),
+    },
     EngagementKind.CULTURAL_EVENT: {
         "en": (
             "Happy {{ event_name }} from {{ shop_name }}",

@@ -25,6 +25,7 @@ class EngagementKind(models.TextChoices):
 
     BIRTHDAY = "birthday", "Birthday"
     ANNIVERSARY = "anniversary", "Membership anniversary"
+    PERSONAL_DATE = "personal_date", "A personal date the shop keeps (wedding anniversary, own occasion)"
     CULTURAL_EVENT = "cultural_event", "Cultural event (Nowruz, Yalda, Mehregan, ...)"
     TIER_UPGRADE = "tier_upgrade", "Moved up a tier"
     POINTS_EXPIRING = "points_expiring", "Points about to expire"
@@ -39,6 +40,7 @@ MARKETING_KINDS = frozenset(
     {
         EngagementKind.BIRTHDAY,
         EngagementKind.ANNIVERSARY,
+        EngagementKind.PERSONAL_DATE,
         EngagementKind.CULTURAL_EVENT,
         EngagementKind.WIN_BACK,
         EngagementKind.CAMPAIGN,
@@ -104,6 +106,7 @@ class EngagementSettings(models.Model):
 DEFAULT_CHANNELS: dict[str, list[str]] = {
     EngagementKind.BIRTHDAY: [Channel.INBOX, Channel.EMAIL, Channel.SMS],
     EngagementKind.ANNIVERSARY: [Channel.INBOX, Channel.EMAIL],
+    EngagementKind.PERSONAL_DATE: [Channel.INBOX, Channel.EMAIL],
     EngagementKind.CULTURAL_EVENT: [Channel.INBOX, Channel.EMAIL, Channel.SMS],
     EngagementKind.TIER_UPGRADE: [Channel.INBOX, Channel.EMAIL, Channel.PUSH],
     EngagementKind.POINTS_EXPIRING: [Channel.INBOX, Channel.EMAIL, Channel.PUSH],

@@ -45,6 +45,11 @@ KIND_VARIABLES: dict[str, dict[str, str]] = {
         "years": "years of membership",
         "bonus_points": "the anniversary bonus (formatted; empty when none)",
     },
+    EngagementKind.PERSONAL_DATE: {
+        "occasion_name": "the occasion: 'wedding anniversary' or the label staff gave it",
+        "years": "years since the date (formatted; empty when none have passed)",
+        "gifts": "gift ideas",
+    },
     EngagementKind.CULTURAL_EVENT: {
         "event_name": "the event's name in the member's language",
         "bonus_points": "the event's bonus (formatted; empty when none)",

@@ -46,6 +46,8 @@ class AccountUpdate:
     points: int
     reason: str
     tier_changed: bool = False
+    #: Only the member's dashboards hear it (a new inbox message is no shop activity).
+    member_only: bool = False
 
     def as_message(self) -> dict:
         """The channel-layer message: ``type``, the fields and a ``message_id`` unique to this message.
@@ -57,7 +59,7 @@ class AccountUpdate:
 
 
 def broadcast(update: AccountUpdate) -> None:
-    """Send ``update`` to the member's and the shop's groups now (call after commit)."""
+    """Send ``update`` to the member's group and, unless ``member_only``, the shop's, now (call after commit)."""
     layer = get_channel_layer()
     if layer is None:
         return
@@ -66,10 +68,10 @@ def broadcast(update: AccountUpdate) -> None:
     async def send_both() -> None:
         # One event loop (and Redis connection) for both groups, sent concurrently: each
         # async_to_sync call from a worker thread starts a loop of its own and connects anew.
-        await asyncio.gather(
-            layer.group_send(member_group(update.customer_id), message),
-            layer.group_send(shop_group(update.shop_id), message),
-        )
+        groups = [member_group(update.customer_id)]
+        if not update.member_only:
+            groups.append(shop_group(update.shop_id))
+        await asyncio.gather(*(layer.group_send(group, message) for group in groups))
 
     try:
         async_to_sync(send_both)()

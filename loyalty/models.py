@@ -379,6 +379,12 @@ class PointsEntry(models.Model):
         help_text="Change to the tier qualifying value (spend or points) carried by this entry.",
     )
     reason = models.CharField(max_length=300, help_text="Human-readable reason shown on the member's history.")
+    reason_code = models.CharField(
+        max_length=40, blank=True, default="", help_text="The reason's code in loyalty.reasons (empty: older entries)."
+    )
+    reason_params = models.JSONField(
+        default=dict, blank=True, help_text="Values the reason's text names (an order id, a reward's names, ...)."
+    )
     applied_rules = models.JSONField(
         default=list, blank=True, help_text='Earning rules that added points: [{"id", "name", "points"}].'
     )

@@ -26,6 +26,7 @@ from django.utils import timezone
 from loyalty.broadcasts import AccountUpdate, broadcast_on_commit
 from loyalty.events import member_ref
 from loyalty.models import EntryKind, LoyaltyProgram, MemberAccount, PointsEntry, PointsLot, SourceType
+from loyalty.reasons import Reason
 from loyalty.services.ledger import Movement, account_lock, entry_existing, points_grant, points_take_back
 from loyalty.services.periods import lot_expires_at
 from loyalty.services.tiers import program_config_cached
@@ -308,7 +309,15 @@ def _lock_pair(referral: Referral, account: MemberAccount) -> tuple[MemberAccoun
 
 
 def _post_bonus(
-    *, account: MemberAccount, points: int, referral: Referral, side: str, reason: str, at: dt.datetime
+    *,
+    account: MemberAccount,
+    points: int,
+    referral: Referral,
+    side: str,
+    reason: str,
+    at: dt.datetime,
+    code: str = "",
+    params: dict | None = None,
 ) -> PointsEntry | None:
     if points <= 0 or account.blocked:  # a blocked member earns no bonus (docs/crm.md, "Status")
         return None
@@ -319,6 +328,8 @@ def _post_bonus(
         movement=Movement(
             kind=EntryKind.BONUS,
             reason=reason[:300],
+            reason_code=code,
+            reason_params=params or {},
             source_type=SourceType.REFERRAL,
             source_id=str(referral.pk),
             idempotency_key=f"referral:{referral.pk}:{side}",
@@ -380,6 +391,8 @@ def referral_complete_for_order(
         side="referrer",
         reason=f"Referral bonus: {friend} placed a first order with your code {referral.code.code}",
         at=at,
+        code=Reason.REFERRAL_REFERRER,
+        params={"friend": friend, "code": referral.code.code},
     )
     referee_entry = _post_bonus(
         account=referee,
@@ -388,6 +401,8 @@ def referral_complete_for_order(
         side="referee",
         reason=f"Referral bonus: first order {order.external_id} with code {referral.code.code}",
         at=at,
+        code=Reason.REFERRAL_REFEREE,
+        params={"order": order.external_id, "code": referral.code.code},
     )
     Referral.objects.filter(pk=referral.pk).update(
         status=ReferralStatus.COMPLETED,
@@ -420,7 +435,9 @@ def referral_complete_for_order(
     return referral
 
 
-def _take_back(*, account: MemberAccount, referral: Referral, side: str, reason: str, at: dt.datetime):
+def _take_back(
+    *, account: MemberAccount, referral: Referral, side: str, reason: str, at: dt.datetime, order_external_id: str
+):
     bonus = entry_existing(idempotency_key=f"referral:{referral.pk}:{side}")
     if bonus is None:
         return None
@@ -432,6 +449,8 @@ def _take_back(*, account: MemberAccount, referral: Referral, side: str, reason:
         movement=Movement(
             kind=EntryKind.REVERSE,
             reason=reason[:250],
+            reason_code=Reason.REFERRAL_REVERSED,
+            reason_params={"order": order_external_id},
             source_type=SourceType.REFERRAL,
             source_id=str(referral.pk),
             idempotency_key=f"referral:{referral.pk}:{side}:reverse",
@@ -468,8 +487,28 @@ def referral_reverse_for_order(
     referrer, referee = _lock_pair(referral, account)
     reason = f"Referral bonus reversed: order {order.external_id} was returned"
     entries = [
-        (referrer, _take_back(account=referrer, referral=referral, side="referrer", reason=reason, at=at)),
-        (referee, _take_back(account=referee, referral=referral, side="referee", reason=reason, at=at)),
+        (
+            referrer,
+            _take_back(
+                account=referrer,
+                referral=referral,
+                side="referrer",
+                reason=reason,
+                at=at,
+                order_external_id=order.external_id,
+            ),
+        ),
+        (
+            referee,
+            _take_back(
+                account=referee,
+                referral=referral,
+                side="referee",
+                reason=reason,
+                at=at,
+                order_external_id=order.external_id,
+            ),
+        ),
     ]
     Referral.objects.filter(pk=referral.pk).update(status=ReferralStatus.REVERSED, closed_at=at)
     referral.refresh_from_db()

@@ -32,5 +32,5 @@ def test_every_migration_applies_on_sqlite_and_keeps_the_triggers(tmp_path):
             "referrals_referralprogram",
         )
         for op in ("insert", "update", "delete")
-    } | {"loyalty_program_config_never_lower"}
+    } | {"loyalty_program_config_never_lower", "loyalty_pointsentry_no_update", "loyalty_pointsentry_no_delete"}
     assert expected <= triggers

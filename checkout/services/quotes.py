@@ -34,6 +34,7 @@ from crm.selectors import segment_members
 from loyalty.broadcasts import AccountUpdate, broadcast_on_commit
 from loyalty.errors import LoyaltyError
 from loyalty.models import EntryKind, LoyaltyProgram, MemberAccount, SourceType
+from loyalty.reasons import Reason
 from loyalty.services.ledger import Movement, account_lock, points_spend
 from loyalty.services.rules import QuoteLine, earning_quote, member_segments_of, program_rules
 from marketplace.models import Category, Customer, Shop
@@ -517,6 +518,9 @@ def _commit(user: AbstractBaseUser, quote: CheckoutQuote, key: str, order_id: st
                 movement=Movement(
                     kind=EntryKind.REDEEM,
                     reason=reason,
+                    reason_code=Reason.CHECKOUT_PAID_ORDER if order_id else Reason.CHECKOUT_PAID,
+                    reason_params={"amount": str(priced.points_amount), "currency": quote.currency}
+                    | ({"order": order_id} if order_id else {}),
                     source_type=SourceType.CHECKOUT,
                     source_id=str(commit.pk),
                     idempotency_key=f"checkout:{commit.pk}:spend",

@@ -27,6 +27,7 @@ from django.db.models import F, Max, Q
 
 from checkout.models import CheckoutCommit, Coupon, PromotionUse
 from loyalty.models import EntryKind, LoyaltyProgram, MemberAccount, PointsLot, PointsLotConsumption, SourceType
+from loyalty.reasons import Reason
 from loyalty.services.ledger import Movement, points_grant
 from marketplace.models import Order, OrderStatus
 
@@ -76,6 +77,8 @@ def checkout_give_back(*, commit: CheckoutCommit, account: MemberAccount, share:
             movement=Movement(
                 kind=EntryKind.REFUND,
                 reason=f"Points paid at checkout given back ({commit.order_external_id or 'order'} returned)",
+                reason_code=Reason.CHECKOUT_GIVEN_BACK,
+                reason_params={"order": commit.order_external_id or "order"},
                 source_type=SourceType.CHECKOUT,
                 source_id=str(commit.pk),
                 idempotency_key=f"checkout:{commit.pk}:refund:{target}",

@@ -150,6 +150,7 @@ def deliver(event_id: int, *, now: dt.datetime | None = None) -> Delivery | None
                     kind="inbox",
                     points=0,
                     reason=event.subject,
+                    member_only=True,
                 )
             )
         return Delivery(status=event.status, sent=True)

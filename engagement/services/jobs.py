@@ -4,7 +4,8 @@
   a tier *upgrade* (``tier.changed``), a code issued (``redemption.issued``), a referral completed
   (``referral.completed``, to the referrer). Keyed by the shop event, so a re-read plans nothing.
 * :func:`engagement_plan_daily`: birthdays and anniversaries of the day (the member's calendar,
-  ``loyalty.services.occasions``), the shops' cultural events of the day with their bonuses,
+  ``loyalty.services.occasions``), the personal dates in the shops' records (wedding anniversaries,
+  own occasions), the shops' cultural events of the day with their bonuses,
   points expiring within the shop's ``expiring_days``, and win-back after ``win_back_days``
   without a visit.
 * :func:`campaigns_due`: sends the campaigns whose time came.
@@ -23,8 +24,9 @@ from dataclasses import dataclass, field
 import jdatetime
 from django.db import transaction
 from django.db.models import Min, Sum
+from django.utils.text import slugify
 
-from crm.models import MemberStats
+from crm.models import MemberProfile, MemberStats
 from crm.selectors import segment_members
 from engagement.models import (
     Campaign,
@@ -39,8 +41,9 @@ from engagement.services.gifts import gift_suggestions
 from engagement.services.planning import expiring_variables, plan, settings_of
 from loyalty.broadcasts import AccountUpdate, broadcast_on_commit
 from loyalty.models import EntryKind, LoyaltyProgram, MemberAccount, MemberStatus, PointsLot, SourceType, Tier
+from loyalty.reasons import Reason
 from loyalty.services.ledger import Movement, account_lock, entry_existing, points_grant
-from loyalty.services.occasions import OccasionKind, upcoming_occasions
+from loyalty.services.occasions import OccasionKind, calendar_year, occurrences, upcoming_occasions
 from loyalty.services.periods import lot_expires_at
 from marketplace.events import node_pk
 from marketplace.models import EventType, ShopEvent
@@ -149,6 +152,8 @@ def engagement_plan_daily(
     for program in programs:
         if wants(EngagementKind.BIRTHDAY) or wants(EngagementKind.ANNIVERSARY):
             _occasions(program, now, summary, dry_run, wants)
+        if wants(EngagementKind.PERSONAL_DATE):
+            _personal_dates(program, now, summary, dry_run)
         if wants(EngagementKind.CULTURAL_EVENT):
             _cultural_events(program, now, summary, dry_run)
         if wants(EngagementKind.POINTS_EXPIRING):
@@ -186,6 +191,53 @@ def _occasions(program: LoyaltyProgram, now: dt.datetime, summary: DailySummary,
             account=account, kind=kind, key=f"{kind}:{occasion.date.year}", variables=variables, dry_run=dry_run
         )
         _count(summary, kind, done.created)
+
+
+#: How a personal date of kind ``anniversary`` is named in messages.
+WEDDING_ANNIVERSARY = {"en": "wedding anniversary", "fa": "سالگرد ازدواج"}
+
+
+def _personal_dates(program: LoyaltyProgram, now: dt.datetime, summary: DailySummary, dry_run: bool) -> None:
+    """The personal dates staff keep in the shop's records (docs/crm.md, "Profiles") that recur today
+    in the member's calendar (a Jalali member's date on its Jalali day, as birthdays do): one
+    message per date and year. The profiles with dates are read in one query and matched in Python
+    (JSON lists; SQLite cannot index them)."""
+    today = now.astimezone(zoneinfo.ZoneInfo(program.shop.timezone)).date()
+    profiles = (
+        MemberProfile.objects.filter(account__program=program)
+        .exclude(personal_dates=[])
+        .exclude(account__status=MemberStatus.BLOCKED)
+        .values_list("account_id", "personal_dates")
+    )
+    due: list[tuple[int, dict, int]] = []
+    calendars = dict(
+        MemberAccount.objects.filter(program=program, profile__isnull=False).values_list("pk", "customer__calendar")
+    )
+    for account_id, dates in profiles:
+        for item in dates or []:
+            origin = dt.date.fromisoformat(item["date"])
+            calendar = calendars.get(account_id) or "gregorian"
+            for _, year in occurrences(origin=origin, calendar=calendar, start=today, end=today):
+                due.append((account_id, item, year - calendar_year(origin, calendar)))
+    accounts = _accounts(sorted({account_id for account_id, _, _ in due}))
+    for account_id, item, years in due:
+        account = accounts[account_id]
+        language = language_of(account.customer.locale)
+        name = WEDDING_ANNIVERSARY[language] if item["kind"] == "anniversary" else (item.get("label") or "")
+        label = slugify(item.get("label") or item["kind"])[:30]
+        done = plan(
+            account=account,
+            kind=EngagementKind.PERSONAL_DATE,
+            key=f"personal:{item['date']}:{label}:{today.year}",
+            variables={
+                "occasion_name": name,
+                "years": number(years, language) if years > 0 else "",
+                "gifts": gift_suggestions(account),
+            },
+            planned_at=now,
+            dry_run=dry_run,
+        )
+        _count(summary, EngagementKind.PERSONAL_DATE, done.created)
 
 
 def cultural_event_year(event: CulturalEvent, local_day: dt.date) -> int | None:
@@ -257,6 +309,8 @@ def _cultural_bonus(program: LoyaltyProgram, event: CulturalEvent, year: int, ac
         movement=Movement(
             kind=EntryKind.BONUS,
             reason=f"{event.name} {year}",
+            reason_code=Reason.CULTURAL_EVENT,
+            reason_params={"event": event.name, "event_fa": event.name_fa or event.name, "year": str(year)},
             source_type=SourceType.SYSTEM,
             source_id=f"cultural:{event.pk}:{year}",
             idempotency_key=key,

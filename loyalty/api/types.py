@@ -33,6 +33,7 @@ from loyalty.api.analytics import AnalyticsGranularity, ShopAnalytics, shop_anal
 from loyalty.api.occasions import Occasion, upcoming_occasions_resolve
 from loyalty.errors import LoyaltyError as LoyaltyDomainError
 from loyalty.filters import members_filtered
+from loyalty.reasons import reason_text
 from loyalty.selectors import (
     expiring_points,
     member_detail,
@@ -503,7 +504,31 @@ class PointsEntry(relay.Node):
     points: int = column(description="Signed points moved (earn +N pending, release +N now available, reverse -N).")
     available_after: int = column(description="Available points after this entry.")
     pending_after: int = column(description="Pending points after this entry.")
-    reason: str = column(description="Human-readable reason.")
+
+    @strawberry_django.field(
+        description=(
+            "Human-readable reason. With `language` ('en' or 'fa'), in that language (Persian digits, reward and "
+            "event names in Persian); entries posted before reasons had codes read as stored."
+        ),
+        only=["reason", "reason_code", "reason_params"],
+    )
+    def reason(
+        self,
+        language: Annotated[
+            str | None, strawberry.argument(description="'en' or 'fa'; null: the stored English text.")
+        ] = None,
+    ) -> str:
+        """``loyalty.reasons.reason_text`` of the entry."""
+        entry = cast(models.PointsEntry, self)
+        return reason_text(entry.reason_code, entry.reason_params, stored=entry.reason, language=language)
+
+    @strawberry_django.field(
+        description="The reason's code (docs/ledger.md, 'Reasons'); empty for older entries.", only=["reason_code"]
+    )
+    def reason_code(self) -> str:
+        """The stored code."""
+        return cast(models.PointsEntry, self).reason_code
+
     unrecovered_points: int = column(
         description="For a reversal: points it should have taken but the member had already spent (written off)."
     )

@@ -68,6 +68,7 @@ from loyalty.models import (
     TierChange,
     TierWindow,
 )
+from loyalty.reasons import Reason
 from loyalty.services.ledger import counter_deltas
 from loyalty.services.periods import lot_expires_at
 from loyalty.services.rules import CENT, QuoteLine, earning_quote, points_paid_shares, program_rules
@@ -631,6 +632,8 @@ class _Replayer:
         qualifying_delta: Decimal = Decimal("0"),
         applied_rules: tuple[dict, ...] = (),
         unrecovered_points: int = 0,
+        reason_code: str = "",
+        reason_params: dict | None = None,
     ) -> _Entry:
         """``ledger._append``: the entry, the cached balances, its shop event."""
         account.available += available_delta
@@ -660,6 +663,8 @@ class _Replayer:
                 "pending_after": account.pending,
                 "qualifying_delta": qualifying_delta,
                 "reason": reason,
+                "reason_code": reason_code,
+                "reason_params": reason_params or {},
                 "applied_rules": list(applied_rules),
                 "source_type": source_type,
                 "source_id": source_id,
@@ -789,6 +794,7 @@ class _Replayer:
                 available_delta=points,
                 pending_delta=0,
                 reason="Welcome bonus",
+                reason_code=Reason.WELCOME_BONUS,
                 source_type=SourceType.SYSTEM,
                 source_id="welcome",
                 idempotency_key=f"welcome:{pk}",
@@ -827,6 +833,10 @@ class _Replayer:
                         if lot.order_external_id is not None
                         else "Pending points became available"
                     ),
+                    reason_code=(
+                        Reason.ORDER_POINTS_RELEASED if lot.order_external_id is not None else Reason.POINTS_RELEASED
+                    ),
+                    reason_params={"order": lot.order_external_id} if lot.order_external_id is not None else {},
                     source_type=lot.source_type,
                     source_id=lot.source_id,
                     idempotency_key=f"lot:{lot.pk}:release",
@@ -866,6 +876,8 @@ class _Replayer:
             available_delta=points if released else 0,
             pending_delta=0 if released else points,
             reason=f"Order {order.external_id} delivered",
+            reason_code=Reason.ORDER_DELIVERED,
+            reason_params={"order": order.external_id},
             source_type=SourceType.ORDER,
             source_id=str(order.pk),
             idempotency_key=f"order:{order.pk}:earn",
@@ -917,6 +929,9 @@ class _Replayer:
             available_delta=-from_others - (0 if own_pending else own),
             pending_delta=-own if own_pending else 0,
             reason=reason,
+            reason_code=Reason.ORDER_RETURNED,
+            reason_params={"order": order.external_id, "status": status}
+            | ({"unrecovered": unrecovered} if unrecovered else {}),
             source_type=SourceType.ORDER,
             source_id=str(order.pk),
             idempotency_key=f"order:{order.pk}:reverse" if full_first else f"order:{order.pk}:reverse:{event_id}",

@@ -13,6 +13,7 @@ from django.utils import timezone
 from loyalty.broadcasts import AccountUpdate, broadcast_on_commit
 from loyalty.errors import LoyaltyError, LoyaltyErrorCode
 from loyalty.models import EntryKind, MemberAccount, PointsEntry, SourceType
+from loyalty.reasons import Reason
 from loyalty.services.ledger import Movement, points_grant, points_spend
 from loyalty.services.periods import lot_expires_at
 from marketplace.permissions import Capability, has_capability
@@ -87,6 +88,8 @@ def points_adjust(
             movement = Movement(
                 kind=EntryKind.ADJUST,
                 reason=f"{ADJUSTMENT_REASON_PREFIX}{reason}",
+                reason_code=Reason.ADJUSTMENT,
+                reason_params={"note": reason},
                 source_type=SourceType.STAFF,
                 source_id=str(user.pk),
                 idempotency_key=entry_key,

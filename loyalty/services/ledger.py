@@ -20,8 +20,10 @@ computed in ``Decimal``; see :func:`points_for_amount`.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_FLOOR, Decimal
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F, QuerySet
@@ -29,6 +31,7 @@ from django.db.models import F, QuerySet
 from loyalty.errors import LoyaltyError, LoyaltyErrorCode
 from loyalty.events import entry_event_record
 from loyalty.models import EntryKind, MemberAccount, PointsEntry, PointsLot, PointsLotConsumption, SourceType
+from loyalty.reasons import Reason
 
 #: Kinds whose points count towards ``lifetime_points`` (earnings net of their reversals).
 LIFETIME_KINDS = frozenset({EntryKind.EARN, EntryKind.BONUS, EntryKind.REVERSE})
@@ -79,6 +82,9 @@ class Movement:
     staff_user_id: int | None = None
     applied_rules: tuple[dict, ...] = ()
     unrecovered_points: int = 0
+    #: The reason as a code of ``loyalty.reasons`` and its parameters, rendered in the reader's language.
+    reason_code: str = ""
+    reason_params: Mapping[str, Any] = field(default_factory=dict)
 
 
 def counter_deltas(kind: str, points: int) -> tuple[int, int, int]:
@@ -118,6 +124,8 @@ def _append(account: MemberAccount, movement: Movement) -> PointsEntry:
         pending_after=pending,
         qualifying_delta=movement.qualifying_delta,
         reason=movement.reason,
+        reason_code=movement.reason_code,
+        reason_params=dict(movement.reason_params),
         applied_rules=list(movement.applied_rules),
         source_type=movement.source_type,
         source_id=movement.source_id,
@@ -216,6 +224,8 @@ def points_release(*, account: MemberAccount, lot: PointsLot, at: dt.datetime) -
                     if order is not None
                     else "Pending points became available"
                 ),
+                reason_code=Reason.ORDER_POINTS_RELEASED if order is not None else Reason.POINTS_RELEASED,
+                reason_params={"order": order.external_id} if order is not None else {},
                 # The column only holds SourceType values (its choices), so this never raises.
                 source_type=SourceType(lot.entry.source_type),
                 source_id=lot.entry.source_id,
@@ -271,6 +281,9 @@ def points_take_back(
             movement,
             kind=EntryKind.REVERSE,
             reason=reason,
+            reason_params={**movement.reason_params, "unrecovered": unrecovered}
+            if unrecovered
+            else movement.reason_params,
             points=-(own + from_others),
             pending_delta=-own if own_pending else 0,
             available_delta=-from_others - (0 if own_pending else own),
@@ -426,6 +439,8 @@ def points_expire_lot(*, account: MemberAccount, lot: PointsLot, at: dt.datetime
             reason=(
                 f"Points of order {order.external_id} expired" if order is not None else f"Expired: {earning.reason}"
             ),
+            reason_code=Reason.ORDER_POINTS_EXPIRED if order is not None else Reason.POINTS_EXPIRED,
+            reason_params={"order": order.external_id} if order is not None else {"what": earning.reason},
             source_type=SourceType.SYSTEM,
             source_id=f"lot:{lot.pk}",
             idempotency_key=key,

@@ -36,6 +36,7 @@ from django.db.models.functions import ExtractDay, ExtractMonth
 from loyalty.broadcasts import AccountUpdate, broadcast_on_commit
 from loyalty.errors import LoyaltyError, LoyaltyErrorCode
 from loyalty.models import EntryKind, LoyaltyProgram, MemberAccount, PointsEntry, SourceType
+from loyalty.reasons import Reason
 from loyalty.services.ledger import Movement, account_lock, entry_existing, points_grant
 from loyalty.services.periods import lot_expires_at
 from marketplace.models import Customer, Shop
@@ -216,6 +217,7 @@ def welcome_bonus_post(
         movement=Movement(
             kind=EntryKind.BONUS,
             reason="Welcome bonus",
+            reason_code=Reason.WELCOME_BONUS,
             source_type=SourceType.SYSTEM,
             source_id="welcome",
             idempotency_key=key,
@@ -379,6 +381,8 @@ def _pay(program: LoyaltyProgram, due: _Due, now: dt.datetime, broadcast: bool) 
             movement=Movement(
                 kind=EntryKind.BONUS,
                 reason=_reason(due.kind, years),
+                reason_code=Reason.BIRTHDAY_BONUS if due.kind is OccasionKind.BIRTHDAY else Reason.ANNIVERSARY_BONUS,
+                reason_params={} if years is None else {"years": years},
                 source_type=SourceType.SYSTEM,
                 source_id=f"{due.kind.value}:{due.year}",
                 idempotency_key=key,

@@ -46,6 +46,7 @@ from loyalty.models import (
     TierBasis,
     TierWindow,
 )
+from loyalty.reasons import Reason
 from loyalty.services.ledger import Movement, entry_existing, points_earn, points_take_back
 from loyalty.services.lifecycle import account_release_due
 from loyalty.services.occasions import welcome_bonus_post
@@ -172,6 +173,8 @@ def _earn(program: LoyaltyProgram, account: MemberAccount, order: Order, at: dt.
             kind=EntryKind.EARN,
             points=points,
             reason=f"Order {order.external_id} delivered",
+            reason_code=Reason.ORDER_DELIVERED,
+            reason_params={"order": order.external_id},
             source_type=SourceType.ORDER,
             source_id=str(order.pk),
             idempotency_key=f"order:{order.pk}:earn",
@@ -252,6 +255,17 @@ def _reverse(program: LoyaltyProgram, account: MemberAccount, order: Order, even
         movement=Movement(
             kind=EntryKind.REVERSE,
             reason=_reverse_reason(order, event),
+            reason_code=(
+                Reason.ORDER_RETURNED if event.status in FULL_RETURN_STATUSES else Reason.ORDER_PARTIALLY_RETURNED
+            ),
+            reason_params=(
+                {"order": order.external_id, "status": event.status}
+                if event.status in FULL_RETURN_STATUSES
+                else {
+                    "order": order.external_id,
+                    "lines": [[row["quantity"], row["line_no"]] for row in event.returned_lines],
+                }
+            ),
             source_type=SourceType.ORDER,
             source_id=str(order.pk),
             idempotency_key=f"order:{order.pk}:reverse" if full_first else f"order:{order.pk}:reverse:{event.pk}",
@@ -914,6 +928,8 @@ def _earn_entry(plan: _EarnPlan) -> PointsEntry:
         pending_after=account.points_pending,
         qualifying_delta=plan.qualifying,
         reason=f"Order {plan.order.external_id} delivered",
+        reason_code=Reason.ORDER_DELIVERED,
+        reason_params={"order": plan.order.external_id},
         applied_rules=list(plan.rules),
         source_type=SourceType.ORDER,
         source_id=str(plan.order.pk),

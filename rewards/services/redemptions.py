@@ -21,6 +21,7 @@ from django.utils import timezone
 from loyalty.broadcasts import AccountUpdate, broadcast_on_commit
 from loyalty.errors import LoyaltyError
 from loyalty.models import EntryKind, MemberAccount, PointsEntry, SourceType
+from loyalty.reasons import Reason
 from loyalty.services.ledger import Movement, points_redeem, points_refund
 from marketplace.models import EventType
 from marketplace.permissions import Capability, has_capability
@@ -40,6 +41,12 @@ TILL_RATE_PER_STAFF = "30/minute"
 TILL_RATE_PER_SHOP = "120/minute"
 
 User = AbstractBaseUser | AnonymousUser
+
+
+def reward_names(reward: Reward) -> dict[str, str]:
+    """A reward's name and Persian name as a ledger reason's parameters (``loyalty.reasons``)."""
+    name_fa = ((reward.translations or {}).get("fa") or {}).get("name") or ""
+    return {"reward": reward.name, "reward_fa": name_fa} if name_fa else {"reward": reward.name}
 
 
 @dataclass(frozen=True)
@@ -147,6 +154,8 @@ def _redeem(customer_id: int, reward_id: int, scoped_key: str, fingerprint: str,
                 movement=Movement(
                     kind=EntryKind.REDEEM,
                     reason=f"Redeemed: {reward.name}",
+                    reason_code=Reason.REWARD_REDEEMED,
+                    reason_params=reward_names(reward),
                     source_type=SourceType.REDEMPTION,
                     source_id=str(reward.pk),
                     idempotency_key=f"redeem:{scoped_key}",
@@ -319,6 +328,8 @@ def redemption_end(
             movement=Movement(
                 kind=EntryKind.REFUND,
                 reason=f"{'Cancelled' if cancelled else 'Expired'}: {locked.reward.name}{note}",
+                reason_code=Reason.REDEMPTION_CANCELLED if cancelled else Reason.REDEMPTION_EXPIRED,
+                reason_params={**reward_names(locked.reward), "note": note},
                 source_type=SourceType.REDEMPTION,
                 source_id=str(locked.pk),
                 idempotency_key=f"redemption:{locked.pk}:refund",

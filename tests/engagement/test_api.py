@@ -22,6 +22,7 @@ from engagement.models import (
     Channel,
     CulturalEvent,
     EngagementEvent,
+    EngagementKind,
     EventStatus,
     MessageTemplate,
 )
@@ -152,7 +153,7 @@ def test_templates_are_checked_saved_previewed_with_a_member_and_reset():
         "query($slug: String!) { shop(slug: $slug) { messageTemplates { kind language isDefault variables } } }",
         {"slug": shop.slug},
     )["data"]["shop"]["messageTemplates"]
-    assert len(listed) == 9 * 2
+    assert len(listed) == len(EngagementKind.values) * 2
     birthday_fa = next(t for t in listed if (t["kind"], t["language"]) == ("BIRTHDAY", "fa"))
     assert birthday_fa["isDefault"] is False
     assert "member_name" in birthday_fa["variables"]
