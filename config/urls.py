@@ -10,7 +10,7 @@ from config.health import healthz, readyz
 from config.metrics import metrics_view
 from config.schema import schema
 from config.views import PatronGraphQLView
-from engagement.api.views import unsubscribe_view
+from engagement.api.views import click_view, unsubscribe_view
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -22,6 +22,7 @@ urlpatterns = [
     # sends the token from the cookie that this view sets on GET. Refusals answer GraphQL JSON.
     # A message's unsubscribe link (docs/engagement.md): no login, GET asks, POST unsubscribes.
     path("engagement/unsubscribe/<str:token>", unsubscribe_view, name="engagement-unsubscribe"),
+    path("engagement/r/<str:token>", click_view, name="engagement-click"),
     path("graphql/", ensure_csrf_cookie(PatronGraphQLView.as_view(schema=schema, graphql_ide="graphiql"))),
     # Last: client-side routes of the dashboard. The server's own prefixes are left out so that
     # /graphql or /admin without the slash still get Django's redirect, and a missing /static/

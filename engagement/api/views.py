@@ -1,16 +1,18 @@
-"""The unsubscribe page of a message's link (no login): GET asks, POST unsubscribes (RFC 8058
-one-click POST from mail clients too). GET never changes anything, so link scanners are harmless."""
+"""A message's links (no login). The unsubscribe page: GET asks, POST unsubscribes (RFC 8058 one-click
+POST from mail clients too), so link scanners never unsubscribe anyone. The dashboard link: records the
+*clicked* response and redirects (a scanner that follows it counts as a click, as with any tracked link)."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.html import escape
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from engagement.errors import EngagementError
 from engagement.rendering import RTL, language_of
-from engagement.services.consent import unsubscribe, unsubscribe_read
+from engagement.services.consent import message_clicked, unsubscribe, unsubscribe_read
 
 _TEXT = {
     "en": {
@@ -59,3 +61,12 @@ def unsubscribe_view(request: HttpRequest, token: str) -> HttpResponse:
         f"<p>{escape(str(text['ask']).format(channel=name))}</p>"
         f'<form method="post"><button type="submit">{text["button"]}</button></form>',
     )
+
+
+@require_http_methods(["GET"])
+def click_view(request: HttpRequest, token: str) -> HttpResponse:
+    """A message's dashboard link: records *clicked*, then redirects to the member's page of the shop
+    (the dashboard asks them to log in if they are not). A link that does not verify goes to the home page."""
+    event = message_clicked(token)
+    target = f"/accounts/{event.account_id}" if event is not None else "/"
+    return HttpResponseRedirect(f"{settings.PATRON_PUBLIC_URL}{target}")

@@ -1,4 +1,5 @@
-"""Unsubscribing from a message's link, without logging in (docs/engagement.md, "Unsubscribe")."""
+"""A message's links, without logging in: unsubscribing (docs/engagement.md, "Unsubscribe") and the
+dashboard link that records the *clicked* response."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from engagement.errors import EngagementError, EngagementErrorCode
-from engagement.services.planning import CONSENT_FIELDS, UNSUBSCRIBE_SALT
+from engagement.models import EngagementEvent, EventResponse
+from engagement.services.planning import CLICK_SALT, CONSENT_FIELDS, UNSUBSCRIBE_SALT
 from marketplace.models import Customer
 from marketplace.services.profile import consent_changes_record
 
@@ -44,3 +46,20 @@ def unsubscribe(token: str, *, now: dt.datetime | None = None) -> tuple[Customer
             customer=locked, consents={field: False}, source="unsubscribe", actor=None, at=now or timezone.now()
         )
     return locked, channel, True
+
+
+def message_clicked(token: str, *, now: dt.datetime | None = None) -> EngagementEvent | None:
+    """Record that the member followed a message's link (response *clicked*, unless a further
+    response is recorded already); the message, or ``None`` for a link that does not verify."""
+    try:
+        key = signing.loads(token, salt=CLICK_SALT)
+    except signing.BadSignature:
+        return None
+    event = EngagementEvent.objects.filter(idempotency_key=str(key)).first()
+    if event is None:
+        return None
+    if event.response in ("", EventResponse.OPENED):
+        EngagementEvent.objects.filter(pk=event.pk).update(
+            response=EventResponse.CLICKED, response_at=now or timezone.now()
+        )
+    return event

@@ -37,6 +37,7 @@ from loyalty.models import MemberAccount
 from marketplace.models import Customer
 
 UNSUBSCRIBE_SALT = "patron.engagement.unsubscribe"
+CLICK_SALT = "patron.engagement.click"
 #: Consent fields of the channels that need one (the inbox needs none).
 CONSENT_FIELDS: dict[str, str] = {
     Channel.EMAIL: "consent_email",
@@ -67,6 +68,13 @@ def template_of(shop_id: int, kind: str, language: str) -> tuple[str, str]:
 def unsubscribe_token(customer_id: int, channel: str) -> str:
     """The signed token of a customer's unsubscribe link for ``channel`` (Django's signing; no expiry)."""
     return signing.dumps({"c": customer_id, "ch": channel}, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def click_url(idempotency_key: str) -> str:
+    """The dashboard link of one message: it records the *clicked* response, then opens the member's
+    page (``engagement.api.views.click_view``). Signed (Django's signing), so it names one message only."""
+    token = signing.dumps(idempotency_key, salt=CLICK_SALT, compress=True)
+    return f"{settings.PATRON_PUBLIC_URL}/engagement/r/{token}"
 
 
 def unsubscribe_url(customer_id: int, channel: str) -> str:
@@ -175,7 +183,9 @@ def plan(
         elif address_of(account, channel) is None:
             status = EventStatus.SKIPPED_NO_ADDRESS
         link = unsubscribe_url(customer.pk, channel) if channel in CONSENT_FIELDS else ""
-        subject, body = render(subject_template, body_template, kind=kind, variables=base | {"unsubscribe_url": link})
+        message_key = f"{kind}:{key}:{account.pk}:{channel}"
+        per_message = {"unsubscribe_url": link, "dashboard_url": click_url(message_key)}
+        subject, body = render(subject_template, body_template, kind=kind, variables=base | per_message)
         rows.append(
             EngagementEvent(
                 shop=shop,
@@ -183,7 +193,7 @@ def plan(
                 kind=kind,
                 key=key,
                 channel=channel,
-                idempotency_key=f"{kind}:{key}:{account.pk}:{channel}",
+                idempotency_key=message_key,
                 campaign_id=campaign_id,
                 language=language,
                 subject=subject,

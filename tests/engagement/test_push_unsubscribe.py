@@ -141,3 +141,26 @@ def test_the_unsubscribe_link_asks_then_turns_the_consent_off_once():
         channels=[Channel.EMAIL],
     )
     assert later.events[0].status == EventStatus.SKIPPED_CONSENT
+
+
+def test_the_dashboard_link_of_a_message_records_a_click_then_opens_the_members_page():
+    shop = tehran_shop()
+    account = member(shop, locale="en")
+    event = plan(
+        account=account,
+        kind=EngagementKind.WIN_BACK,
+        key="winback:click",
+        variables={"days_since_visit": "100", "gifts": []},
+        channels=[Channel.INBOX],
+        texts={"en": {"subject": "Back?", "body": "Come back: {{ dashboard_url }}"}},
+    ).events[0]
+    link = event.body.removeprefix("Come back: ").removeprefix("http://127.0.0.1:8000")
+    assert link.startswith("/engagement/r/")
+    client = Client()
+    answer = client.get(link)
+    assert (answer.status_code, answer["Location"]) == (302, f"http://127.0.0.1:8000/accounts/{account.pk}")
+    event.refresh_from_db()
+    assert event.response == "clicked"
+    assert event.response_at is not None
+    # a link that does not verify records nothing and goes home
+    assert client.get(link[:-4] + "xxxx")["Location"] == "http://127.0.0.1:8000/"
