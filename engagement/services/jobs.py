@@ -29,10 +29,14 @@ from django.utils.text import slugify
 from crm.models import MemberProfile, MemberStats
 from crm.selectors import segment_members
 from engagement.models import (
+    MARKETING_KINDS,
     Campaign,
     CampaignStatus,
     CulturalEvent,
+    EngagementEvent,
     EngagementKind,
+    EventResponse,
+    EventStatus,
     FeedCursor,
     OccasionCalendar,
 )
@@ -105,6 +109,7 @@ def _plan_from_event(event: ShopEvent, account: MemberAccount, tiers: dict[int, 
         variables = {"tier_name": after.name, "previous_tier": before.name if before else ""}
         plan(account=account, kind=EngagementKind.TIER_UPGRADE, key=key, variables=variables)
     elif event.type == EventType.REDEMPTION_ISSUED:
+        redeemed_after_message(account, event.occurred_at)
         expires = dt.datetime.fromisoformat(data["expiresAt"]) if data.get("expiresAt") else None
         zone = zoneinfo.ZoneInfo(account.program.shop.timezone)
         variables = {
@@ -116,6 +121,33 @@ def _plan_from_event(event: ShopEvent, account: MemberAccount, tiers: dict[int, 
     elif event.type == EventType.REFERRAL_COMPLETED:
         variables = {"bonus_points": number(int(data.get("referrerPoints") or 0), language)}
         plan(account=account, kind=EngagementKind.REFERRAL_COMPLETED, key=key, variables=variables)
+
+
+#: A redemption counts as the answer to the member's latest marketing message sent this long before it.
+REDEEMED_WINDOW = dt.timedelta(days=14)
+
+
+def redeemed_after_message(account: MemberAccount, at: dt.datetime) -> int:
+    """Mark the member's latest marketing message of the shop sent within :data:`REDEEMED_WINDOW`
+    before ``at`` as *redeemed* (last-touch attribution, every channel of that message); returns how
+    many rows changed. A message already answered further (redeemed, replied) stays as it is."""
+    latest = (
+        EngagementEvent.objects.filter(
+            account=account,
+            kind__in=MARKETING_KINDS,
+            status__in=(EventStatus.SENT, EventStatus.DELIVERED),
+            sent_at__gt=at - REDEEMED_WINDOW,
+            sent_at__lte=at,
+        )
+        .order_by("-sent_at", "-pk")
+        .values_list("kind", "key")
+        .first()
+    )
+    if latest is None:
+        return 0
+    return EngagementEvent.objects.filter(
+        account=account, kind=latest[0], key=latest[1], response__in=("", EventResponse.OPENED, EventResponse.CLICKED)
+    ).update(response=EventResponse.REDEEMED, response_at=at)
 
 
 @dataclass
