@@ -151,14 +151,15 @@ def test_columns_are_basic_and_relations_are_not():
 
 
 def test_a_column_not_loaded_is_read_from_the_database():
-    # given an entry whose reason was deferred
+    # given an entry whose balance after it was deferred
     _member_with_accounts(1, orders=1)
     entry = PointsEntry.objects.only("pk").first()
     assert entry is not None
-    assert "reason" not in entry.__dict__
+    assert "pending_after" not in entry.__dict__
     # when the column field reads it without an Info (strawberry's basic path); then Django loads it
     assert (
-        _field("PointsEntry", "reason").get_result(entry, None, [], {}) == PointsEntry.objects.get(pk=entry.pk).reason
+        _field("PointsEntry", "pending_after").get_result(entry, None, [], {})
+        == PointsEntry.objects.get(pk=entry.pk).pending_after
     )
 
 

@@ -67,7 +67,7 @@ export function MemberTags({
 }
 
 const MemberQuery = graphql(`
-  query ConsoleMember($slug: String!, $id: ID!, $first: Int!) {
+  query ConsoleMember($slug: String!, $id: ID!, $first: Int!, $language: String) {
     shop(slug: $slug) {
       id
       program {
@@ -154,7 +154,7 @@ const MemberQuery = graphql(`
               points
               availableAfter
               pendingAfter
-              reason
+              reason(language: $language)
               createdAt
               adjustedBy
               appliedRules {
@@ -185,13 +185,14 @@ export function MemberDrawer({ accountId, onClose }: { accountId: string | null;
 }
 
 function MemberDetail({ accountId }: { accountId: string }) {
-  const { t } = useTranslation('console');
+  const { t, i18n } = useTranslation('console');
   const shop = useConsoleShop();
   const [first, setFirst] = useState(25);
   const [adjusting, setAdjusting] = useState(false);
   const [{ data, fetching, error }, refetch] = useQuery({
     query: MemberQuery,
-    variables: { slug: shop.slug, id: accountId, first },
+    // Ledger reasons in the console's language.
+    variables: { slug: shop.slug, id: accountId, first, language: i18n.resolvedLanguage ?? i18n.language },
     requestPolicy: 'cache-and-network',
   });
   const m = data?.shop?.member;

@@ -37,7 +37,12 @@ const changes = {
                 id: 'UHJvZ3JhbUNoYW5nZTox',
                 changedAt: '2026-03-01T10:00:00Z',
                 changedBy: 'owner',
-                changes: [{ field: 'expiryMonths', old: '6', new: '12' }],
+                changes: [
+                  { field: 'expiryMonths', old: '6', new: '12' },
+                  { field: 'earningRule[3].active', old: 'True', new: 'False' },
+                  { field: 'earningRule[4]', old: 'Weekend double', new: null },
+                  { field: 'tier[7].multiplier', old: null, new: '1.50' },
+                ],
               },
             },
           ],
@@ -109,7 +114,13 @@ describe('SettingsPage', () => {
     });
     const row = await screen.findByTestId('program-change');
     expect(within(row).getByText('owner')).toBeInTheDocument();
-    expect(within(row).getByText('Expiry (months)')).toBeInTheDocument();
+    // Each change reads as a sentence, never the raw `Active: True`.
+    const lines = within(row).getAllByTestId('program-change-line').map((line) => line.textContent);
+    expect(lines[0]).toBe('Expiry (months) changed from 6 to 12');
+    expect(lines[1]).toMatch(/ changed from on to off$/);
+    expect(lines[2]).toMatch(/ deleted$/);
+    expect(lines[3]).toMatch(/ set to 1\.50$/);
+    expect(lines.join(' ')).not.toMatch(/True|False/);
   });
 
   it('refuses cashiers with a clear message', () => {

@@ -233,6 +233,30 @@ export function settingLabel(field: string, t: (key: string, options?: Record<st
   return `${owner} · ${label}`;
 }
 
+/** An audited value as people say it: on/off for flags, "none" for an empty value. */
+function changeValue(value: string | null | undefined, t: (key: string, options?: Record<string, unknown>) => string): string {
+  if (value == null || value === '' || value === 'None' || value === '[]') return t('settings.change.none');
+  if (value === 'True') return t('settings.change.on');
+  if (value === 'False') return t('settings.change.off');
+  return value;
+}
+
+/**
+ * One audited change as a sentence ("Active changed from on to off", "Earning rule 3 deleted"),
+ * never the raw `Active: True`.
+ */
+export function changeSentence(
+  c: { field: string; old?: string | null; new?: string | null },
+  t: (key: string, options?: Record<string, unknown>) => string,
+): string {
+  const field = settingLabel(c.field, t);
+  const removedEntity = /^(tier|earningRule)\[[^\]]+\]$/.test(c.field) && c.new == null;
+  if (removedEntity) return t('settings.change.removed', { field });
+  if (c.old == null) return t('settings.change.set', { field, new: changeValue(c.new, t) });
+  if (c.new == null || c.new === '') return t('settings.change.cleared', { field, old: changeValue(c.old, t) });
+  return t('settings.change.changed', { field, old: changeValue(c.old, t), new: changeValue(c.new, t) });
+}
+
 /** Program settings form (every `programUpdate` field) and the audit of past changes. */
 export function SettingsPage() {
   return (
@@ -495,20 +519,8 @@ function ProgramChanges() {
               </Group>
               <Stack gap={2}>
                 {node.changes.map((c, i) => (
-                  <Text key={i} size="sm" style={{ overflowWrap: 'anywhere' }}>
-                    <Text span fw={500}>
-                      {settingLabel(c.field, t)}
-                    </Text>
-                    {': '}
-                    {c.old != null ? (
-                      <>
-                        <Text span c="dimmed" td="line-through">
-                          {c.old}
-                        </Text>
-                        {' → '}
-                      </>
-                    ) : null}
-                    <Text span>{c.new ?? '—'}</Text>
+                  <Text key={i} size="sm" style={{ overflowWrap: 'anywhere' }} data-testid="program-change-line">
+                    {changeSentence(c, t)}
                   </Text>
                 ))}
               </Stack>

@@ -12,6 +12,7 @@ import {
   IconDiscount2,
   IconTicket,
   IconUsersGroup,
+  IconMessages,
 } from '@tabler/icons-react';
 import { useEffect, useRef, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -22,6 +23,7 @@ import { AnalyticsPage } from './AnalyticsPage';
 import { CouponsPage } from './CouponsPage';
 import { IntegrationsPage } from './IntegrationsPage';
 import { MembersPage } from './MembersPage';
+import { MessagesPage } from './MessagesPage';
 import { PromotionsPage } from './PromotionsPage';
 import { RewardsPage } from './RewardsPage';
 import { RulesPage } from './RulesPage';
@@ -50,6 +52,7 @@ const SECTIONS: Section[] = [
   { path: 'rules', icon: <IconBolt size={16} />, element: <RulesPage />, editorsOnly: true },
   { path: 'promotions', icon: <IconDiscount2 size={16} />, element: <PromotionsPage />, editorsOnly: true },
   { path: 'coupons', icon: <IconTicket size={16} />, element: <CouponsPage />, editorsOnly: true },
+  { path: 'messages', icon: <IconMessages size={16} />, element: <MessagesPage />, editorsOnly: true },
   { path: 'settings', icon: <IconAdjustmentsHorizontal size={16} />, element: <SettingsPage />, editorsOnly: true },
   {
     path: 'integrations',

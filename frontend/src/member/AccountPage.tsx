@@ -9,6 +9,7 @@ import { QueryError } from '../components/QueryError';
 import { useRefetchOnReconnect } from '../lib/live';
 import { AccountCard } from './AccountCard';
 import { CodesList } from './CodesList';
+import { InboxCard } from './InboxCard';
 import { LedgerList } from './LedgerList';
 import { ReferralCard } from './ReferralCard';
 import { RewardsList } from './RewardsList';
@@ -45,7 +46,7 @@ function AccountNotFound() {
   );
 }
 
-/** One shop account: balances, rewards to redeem, the member's codes, referral and history. */
+/** One shop account: balances, the shop's messages, rewards to redeem, the member's codes, referral and history. */
 export function AccountPage() {
   const { t } = useTranslation('member');
   const { accountId = '' } = useParams();
@@ -78,6 +79,7 @@ export function AccountPage() {
             <ReferralCard referral={account.referralCode} />
           </Grid.Col>
         </Grid>
+        <InboxCard key={`inbox-${account.id}`} accountId={account.id} />
         <RewardsList rewards={account.rewards} />
         <CodesList key={account.shop.id} shopId={account.shop.id} />
         <LedgerList key={account.id} accountId={account.id} />

@@ -6,6 +6,7 @@ import { graphql } from '../gql';
 import { formatPoints } from '../lib/format';
 import { LIVE_ACCOUNT_TYPENAMES } from '../lib/live';
 import { tierName } from '../lib/localize';
+import { announceInboxMessage } from './inboxLive';
 
 const AccountUpdatedDocument = graphql(`
   subscription AccountUpdated {
@@ -46,6 +47,12 @@ export function AccountUpdates() {
   useEffect(() => {
     if (!event) return;
     const shop = event.account.shop.name;
+    if (event.kind === 'inbox') {
+      // A new inbox message (the reason is its subject): the account's inbox refetches.
+      announceInboxMessage(event.account.id);
+      notifications.show({ title: t('live.inbox', { shop }), message: event.reason, color: 'blue', autoClose: 5000 });
+      return;
+    }
     const points = formatPoints(Math.abs(event.points));
     let message: string | null = null;
     if (event.tierChanged && event.account.tier) {

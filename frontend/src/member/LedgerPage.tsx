@@ -9,7 +9,7 @@ import { useRefetchOnReconnect } from '../lib/live';
 import { LedgerRow } from './LedgerRow';
 
 const AccountEntriesDocument = graphql(`
-  query AccountEntries($accountId: ID!, $after: String, $first: Int!) {
+  query AccountEntries($accountId: ID!, $after: String, $first: Int!, $language: String) {
     viewer {
       account(id: $accountId) {
         id
@@ -62,10 +62,11 @@ interface LedgerPageProps {
 
 /** One page of the account's history; the last page loads the next when scrolled into view. */
 export function LedgerPage({ accountId, after, isLast, onMore, onTotal }: LedgerPageProps) {
-  const { t } = useTranslation('member');
+  const { t, i18n } = useTranslation('member');
   const [result, reexecute] = useQuery({
     query: AccountEntriesDocument,
-    variables: { accountId, after, first: LEDGER_PAGE_SIZE },
+    // Reasons come back in the reader's language (Persian digits and names in Persian).
+    variables: { accountId, after, first: LEDGER_PAGE_SIZE, language: i18n.resolvedLanguage ?? i18n.language },
     requestPolicy: 'cache-and-network',
   });
   const refetch = () => reexecute({ requestPolicy: 'network-only' });

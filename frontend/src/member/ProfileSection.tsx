@@ -7,6 +7,7 @@ import { useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
 import type { Calendar } from '../gql/graphql';
 import { combinedErrorMessage, fieldErrors, formErrors } from '../lib/errors';
+import { PushOptIn } from './PushOptIn';
 
 const MemberProfileDocument = graphql(`
   query MemberProfile {
@@ -146,6 +147,7 @@ export function ProfileSection() {
         <Switch label={t('profile.consentEmail')} checked={values.consentEmail} onChange={(e) => set('consentEmail', e.currentTarget.checked)} />
         <Switch label={t('profile.consentSms')} checked={values.consentSms} onChange={(e) => set('consentSms', e.currentTarget.checked)} />
         <Switch label={t('profile.consentPush')} checked={values.consentPush} onChange={(e) => set('consentPush', e.currentTarget.checked)} />
+        <PushOptIn />
         <Group>
           <Button onClick={() => void save()} loading={state.fetching}>
             {t('profile.save')}

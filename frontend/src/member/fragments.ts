@@ -60,7 +60,7 @@ export const LedgerEntryFields = graphql(`
     id
     kind
     points
-    reason
+    reason(language: $language)
     createdAt
     source {
       type
