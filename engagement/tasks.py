@@ -30,7 +30,7 @@ def engagement_dispatch_task() -> None:
     campaigns whose time came, then a delivery message for every planned event now due
     (retries and the ends of quiet hours)."""
     now = timezone.now()
-    feed_follow()
+    feed_follow(now=now)
     campaigns_due(now=now)
     for event_id in due_events(now=now):
         deliver_task.send(event_id)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import jdatetime
 from django.db import transaction
 from django.db.models import Min, Sum
+from django.utils import timezone
 from django.utils.text import slugify
 
 from crm.models import MemberProfile, MemberStats
@@ -53,6 +54,9 @@ from marketplace.events import node_pk
 from marketplace.models import EventType, ShopEvent
 
 FEED = "engagement"
+#: Feed events older than this when read are history, not news: an imported order history or a
+#: server that was down for days does not announce old tier moves, codes or referrals.
+FEED_MAX_AGE = dt.timedelta(days=2)
 _FEED_TYPES = (EventType.TIER_CHANGED, EventType.REDEMPTION_ISSUED, EventType.REFERRAL_COMPLETED)
 _RELATED = ("customer", "tier", "program__shop")
 
@@ -61,10 +65,12 @@ def _accounts(ids: list[int]) -> dict[int, MemberAccount]:
     return {a.pk: a for a in MemberAccount.objects.filter(pk__in=ids).select_related(*_RELATED)}
 
 
-def feed_follow(*, limit: int = 1000) -> int:
+def feed_follow(*, limit: int = 1000, now: dt.datetime | None = None) -> int:
     """Plan the messages of the feed's next ``limit`` events after the cursor; returns how many events
-    it read. Locks the cursor row, so two followers never read the same events; advances it in the
-    same transaction as the messages it planned."""
+    it read. Events that happened more than :data:`FEED_MAX_AGE` before ``now`` are passed over.
+    Locks the cursor row, so two followers never read the same events; advances it in the same
+    transaction as the messages it planned."""
+    now = now or timezone.now()
     with transaction.atomic():
         FeedCursor.objects.get_or_create(name=FEED)
         cursor = FeedCursor.objects.select_for_update().get(name=FEED)
@@ -75,7 +81,7 @@ def feed_follow(*, limit: int = 1000) -> int:
         )
         if not events:
             return 0
-        wanted = [e for e in events if e.type in _FEED_TYPES]
+        wanted = [e for e in events if e.type in _FEED_TYPES and e.occurred_at >= now - FEED_MAX_AGE]
         ids = {node_pk(_member_id(e), "MemberAccount") for e in wanted}
         accounts = _accounts([pk for pk in ids if pk])
         tier_ids = {node_pk(e.data.get(k), "Tier") for e in wanted for k in ("fromTierId", "toTierId")}
@@ -398,12 +404,21 @@ def _expiring(program: LoyaltyProgram, now: dt.datetime, summary: DailySummary, 
         _count(summary, EngagementKind.POINTS_EXPIRING, done.created)
 
 
+#: Win-back writes to members who lapsed within this many days after ``win_back_days``: a nudge soon
+#: after they went quiet, never to everyone an imported history shows quiet for years.
+WIN_BACK_WINDOW_DAYS = 30
+
+
 def _win_back(program: LoyaltyProgram, now: dt.datetime, summary: DailySummary, dry_run: bool) -> None:
-    """Members whose last visit is over ``win_back_days`` old: one message per dormant spell (keyed by
-    the last visit's date, so a member who comes back and lapses again hears from the shop again)."""
+    """Members whose last visit is over ``win_back_days`` old (and under ``win_back_days`` +
+    :data:`WIN_BACK_WINDOW_DAYS`): one message per dormant spell, keyed by the last visit's date, so a
+    member who comes back and lapses again hears from the shop again."""
     days = settings_of(program.shop_id).win_back_days
+    lapsed = now - dt.timedelta(days=days)
     stats = MemberStats.objects.filter(
-        account__program=program, last_visit_at__lt=now - dt.timedelta(days=days)
+        account__program=program,
+        last_visit_at__lt=lapsed,
+        last_visit_at__gte=lapsed - dt.timedelta(days=WIN_BACK_WINDOW_DAYS),
     ).exclude(account__status=MemberStatus.BLOCKED)
     last_visits: dict[int, dt.datetime] = {
         account_id: last for account_id, last in stats.values_list("account_id", "last_visit_at") if last is not None
