@@ -36,6 +36,7 @@ from loyalty.api.types import (
     TierWindow,
 )
 from loyalty.broadcasts import ACCOUNT_UPDATED, member_group, shop_group
+from loyalty.reasons import reason_text
 from loyalty.services.adjustments import points_adjust
 from loyalty.services.programs_update import ProgramSettings, program_update
 from loyalty.services.rules import earning_preview
@@ -266,6 +267,27 @@ class LoyaltyMutation:
         )
 
 
+async def _event_reason(
+    root: AccountUpdateEvent,
+    language: Annotated[
+        str | None, strawberry.argument(description="'en' or 'fa'; null: the stored English text.")
+    ] = None,
+) -> str:
+    """The update's reason; with ``language`` and one ledger entry behind it, rendered as
+    ``PointsEntry.reason`` renders it (``loyalty.reasons``; one read of the entry)."""
+    entry_id = root.message.get("entry_id")
+    if not language or not entry_id:
+        return root.stored_reason
+    row = await sync_to_async(
+        lambda: (
+            models.PointsEntry.objects.filter(pk=entry_id).values_list("reason", "reason_code", "reason_params").first()
+        )
+    )()
+    if row is None:
+        return root.stored_reason
+    return reason_text(row[1], row[2], stored=row[0], language=language)
+
+
 async def _event_account(root: AccountUpdateEvent) -> MEMBER_ACCOUNT:
     """The account named by the event's message, read once for every subscriber of this process."""
     return cast(MEMBER_ACCOUNT, await _shared_account(root.message))
@@ -285,7 +307,12 @@ class AccountUpdateEvent:
         description="What happened: an EntryKind value, 'enrolled', or 'tier' (moved by a tier ladder change)."
     )
     points: int = strawberry.field(description="Signed points of the movement (0 for enrolment).")
-    reason: str = strawberry.field(description="Human-readable reason.")
+    stored_reason: strawberry.Private[str]
+    reason: str = strawberry.field(
+        description="Human-readable reason; with `language` ('en' or 'fa'), in that language when one ledger entry is "
+        "behind the update.",
+        resolver=_event_reason,
+    )
     tier_changed: bool = strawberry.field(description="True when the member moved to another tier.")
     entry_id: strawberry.ID | None = strawberry.field(
         description=(
@@ -373,7 +400,7 @@ async def _events(
                 message=message,
                 kind=message["kind"],
                 points=message["points"],
-                reason=message["reason"],
+                stored_reason=message["reason"],
                 tier_changed=message["tier_changed"],
                 entry_id=(
                     strawberry.ID(str(relay.GlobalID("PointsEntry", str(message["entry_id"]))))

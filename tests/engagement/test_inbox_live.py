@@ -1,5 +1,5 @@
-"""A new inbox message reaches the member's dashboard live (accountUpdated, kind inbox) and never the
-shop's activity feed (its subject is the member's, not shop activity)."""
+"""Live updates in the member's language; a new inbox message reaches the member's dashboard live
+(accountUpdated, kind inbox) and never the shop's activity feed (its subject is the member's)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from strawberry import relay
 from engagement.models import Channel, EngagementKind
 from engagement.services.delivery import deliver
 from engagement.services.planning import plan
+from loyalty.services.adjustments import points_adjust
 from loyalty.services.tiers import account_get_or_enroll
 from marketplace.models import StaffRole
 from tests.api.test_subscriptions import ACCOUNT_UPDATED, SHOP_ACTIVITY, _connect, _session_cookie, _subscribe
@@ -56,3 +57,25 @@ async def test_an_inbox_message_reaches_the_member_live_and_not_the_shop_feed():
     assert await console.receive_nothing(timeout=1.0)
     await member.disconnect()
     await console.disconnect()
+
+
+ACCOUNT_UPDATED_FA = (
+    """subscription($language: String) { accountUpdated { kind points reason(language: $language) } }"""
+)
+
+
+async def test_a_live_update_reads_in_the_members_language():
+    shop, customer, account, _ = await sync_to_async(_world)()
+    member = await _connect(await sync_to_async(_session_cookie)(customer.user))
+    await _subscribe(member, ACCOUNT_UPDATED_FA, {"language": "fa"})
+    owner = await sync_to_async(staff)(shop, StaffRole.OWNER)
+    await sync_to_async(points_adjust)(
+        user=owner, account_id=account.pk, points=120, reason="Goodwill", idempotency_key="live-fa"
+    )
+    message = await member.receive_json_from(timeout=10)
+    assert message["payload"]["data"]["accountUpdated"] == {
+        "kind": "adjust",
+        "points": 120,
+        "reason": "اصلاح امتیاز از سوی فروشگاه: Goodwill",
+    }
+    await member.disconnect()

@@ -9,11 +9,11 @@ import { tierName } from '../lib/localize';
 import { announceInboxMessage } from './inboxLive';
 
 const AccountUpdatedDocument = graphql(`
-  subscription AccountUpdated {
+  subscription AccountUpdated($language: String) {
     accountUpdated {
       kind
       points
-      reason
+      reason(language: $language)
       tierChanged
       account {
         id
@@ -41,7 +41,9 @@ const context = { additionalTypenames: LIVE_ACCOUNT_TYPENAMES };
  */
 export function AccountUpdates() {
   const { t, i18n } = useTranslation('member');
-  const [{ data }] = useSubscription({ query: AccountUpdatedDocument, context });
+  // The notification's reason in the member's language (a ledger entry's code, rendered by the server).
+  const language = i18n.resolvedLanguage ?? i18n.language;
+  const [{ data }] = useSubscription({ query: AccountUpdatedDocument, variables: { language }, context });
   const event = data?.accountUpdated;
 
   useEffect(() => {
