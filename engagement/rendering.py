@@ -22,10 +22,10 @@ from django.utils.html import escape
 
 from engagement.errors import EngagementError, EngagementErrorCode
 from engagement.models import EngagementKind
+from loyalty.reasons import localized_digits
 
-#: Languages with shipped templates; any other locale reads English.
-LANGUAGES = ("en", "fa")
-#: Languages written right to left.
+#: Languages written right to left. The languages and a member's language are the ledger reasons'
+#: (``loyalty.reasons.LANGUAGES``, ``language_of``): one notion for messages and history alike.
 RTL = frozenset({"fa"})
 
 #: Variables every kind offers.
@@ -71,19 +71,11 @@ KIND_VARIABLES: dict[str, dict[str, str]] = {
 }
 
 _ENGINE = Engine(autoescape=False, loaders=[], string_if_invalid="")
-_PERSIAN_DIGITS = str.maketrans("0123456789,", "۰۱۲۳۴۵۶۷۸۹٬")
-
-
-def language_of(locale: str | None) -> str:
-    """The template language for a customer's ``locale`` (``fa-IR`` -> ``fa``); English otherwise."""
-    language = (locale or "en").split("-")[0].split("_")[0].lower()
-    return language if language in LANGUAGES else "en"
 
 
 def number(value: int, language: str) -> str:
     """``value`` grouped by thousands, in Persian digits for ``fa`` (Babel's CLDR grouping)."""
-    text = format_decimal(value, locale="en")
-    return text.translate(_PERSIAN_DIGITS) if language == "fa" else text
+    return localized_digits(format_decimal(value, locale="en"), language)
 
 
 def day(value: dt.date | None, language: str) -> str:
@@ -92,7 +84,7 @@ def day(value: dt.date | None, language: str) -> str:
         return ""
     if language == "fa":
         jalali = jdatetime.date.fromgregorian(date=value, locale="fa_IR")
-        return jalali.strftime("%d %B %Y").translate(_PERSIAN_DIGITS)
+        return localized_digits(jalali.strftime("%d %B %Y"), language)
     return format_date(value, format="long", locale="en")
 
 

@@ -17,7 +17,8 @@ from engagement.models import (
     EventStatus,
     MessageTemplate,
 )
-from engagement.rendering import LANGUAGES, allowed_variables
+from engagement.rendering import allowed_variables
+from loyalty.reasons import LANGUAGES
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from engagement.errors import EngagementError
-from engagement.rendering import RTL, language_of
+from engagement.rendering import RTL
 from engagement.services.consent import message_clicked, unsubscribe, unsubscribe_read
+from loyalty.reasons import language_of
 
 _TEXT = {
     "en": {

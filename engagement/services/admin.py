@@ -25,9 +25,10 @@ from engagement.models import (
     MessageTemplate,
     OccasionCalendar,
 )
-from engagement.rendering import LANGUAGES, compiled, render
+from engagement.rendering import compiled, render
 from engagement.services.planning import common_variables, unsubscribe_url
 from loyalty.models import MemberAccount
+from loyalty.reasons import LANGUAGES
 from marketplace.permissions import Capability, has_capability
 
 CAMPAIGN_CHANNELS = (Channel.INBOX, Channel.EMAIL, Channel.SMS, Channel.PUSH)

@@ -93,7 +93,7 @@ def deliver(event_id: int, *, now: dt.datetime | None = None) -> Delivery | None
     with transaction.atomic():
         event = (
             EngagementEvent.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("account__customer", "account__program__shop")
+            .select_related("account__customer", "account__program__shop", "account__profile")
             .filter(pk=event_id, status=EventStatus.PLANNED, planned_at__lte=now)
             .first()
         )

@@ -41,12 +41,12 @@ from engagement.models import (
     FeedCursor,
     OccasionCalendar,
 )
-from engagement.rendering import bonus, day, language_of, number
+from engagement.rendering import bonus, day, number
 from engagement.services.gifts import gift_suggestions
 from engagement.services.planning import expiring_variables, plan, settings_of
 from loyalty.broadcasts import AccountUpdate, broadcast_on_commit
 from loyalty.models import EntryKind, LoyaltyProgram, MemberAccount, MemberStatus, PointsLot, SourceType, Tier
-from loyalty.reasons import Reason
+from loyalty.reasons import Reason, language_of
 from loyalty.services.ledger import Movement, account_lock, entry_existing, points_grant
 from loyalty.services.occasions import OccasionKind, calendar_year, occurrences, upcoming_occasions
 from loyalty.services.periods import lot_expires_at
@@ -58,7 +58,7 @@ FEED = "engagement"
 #: server that was down for days does not announce old tier moves, codes or referrals.
 FEED_MAX_AGE = dt.timedelta(days=2)
 _FEED_TYPES = (EventType.TIER_CHANGED, EventType.REDEMPTION_ISSUED, EventType.REFERRAL_COMPLETED)
-_RELATED = ("customer", "tier", "program__shop")
+_RELATED = ("customer", "tier", "program__shop", "profile")
 
 
 def _accounts(ids: list[int]) -> dict[int, MemberAccount]:

@@ -31,9 +31,10 @@ from engagement.models import (
     MessageTemplate,
     PushSubscription,
 )
-from engagement.rendering import day, language_of, number, render
+from engagement.rendering import day, number, render
 from engagement.signals import events_due
 from loyalty.models import MemberAccount
+from loyalty.reasons import language_of
 from marketplace.models import Customer
 
 UNSUBSCRIBE_SALT = "patron.engagement.unsubscribe"
@@ -82,11 +83,20 @@ def unsubscribe_url(customer_id: int, channel: str) -> str:
     return f"{settings.PATRON_PUBLIC_URL}/engagement/unsubscribe/{unsubscribe_token(customer_id, channel)}"
 
 
+def profile_of(account: MemberAccount) -> MemberProfile | None:
+    """The shop's record of the member, or ``None``. No query when the account was read with
+    ``select_related("profile")`` (the jobs and the delivery do), one otherwise."""
+    try:
+        return account.profile
+    except MemberProfile.DoesNotExist:
+        return None
+
+
 def address_of(account: MemberAccount, channel: str) -> str | None:
     """Where ``channel`` reaches the member: the shop's record first, then the customer's own
     e-mail or phone; for push, any subscription; for the inbox, the account. ``None``: nowhere."""
     customer = account.customer
-    profile = MemberProfile.objects.filter(account=account).only("email", "phone").first()
+    profile = profile_of(account)
     if channel == Channel.EMAIL:
         return (profile.email if profile else "") or customer.email or None
     if channel == Channel.SMS:
@@ -113,7 +123,7 @@ def may_receive(customer: Customer, channel: str) -> bool:
 
 def member_name(account: MemberAccount) -> str:
     """The name the shop knows the member by: its record's first name, else the display name."""
-    profile = MemberProfile.objects.filter(account=account).only("first_name").first()
+    profile = profile_of(account)
     return (profile.first_name if profile else "") or account.customer.display_name or ""
 
 
