@@ -310,10 +310,33 @@ class MemberAccount(models.Model):
     )
     status = models.CharField(max_length=16, choices=MemberStatus.choices, default=MemberStatus.ACTIVE)
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    tier_floor = models.ForeignKey(
+        Tier,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="A tier held regardless of spend while a paid membership lasts; ``tier`` is never below it.",
+    )
+    tier_earned = models.ForeignKey(
+        Tier,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="While ``tier_floor`` is set: the tier the member's own qualifying value holds beneath it.",
+    )
+    membership_multiplier = models.DecimalField(
+        max_digits=6,
+        decimal_places=3,
+        default=Decimal("1"),
+        help_text="Extra earning multiplier of a paid membership (1: none), on top of the tier's.",
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["customer", "program"], name="account_unique_member_program"),
+            models.CheckConstraint(condition=Q(membership_multiplier__gte=1), name="account_membership_multiplier_min"),
             models.CheckConstraint(condition=Q(points_available__gte=0), name="account_available_nonnegative"),
             models.CheckConstraint(condition=Q(points_pending__gte=0), name="account_pending_nonnegative"),
             models.CheckConstraint(condition=Q(lifetime_points__gte=0), name="account_lifetime_nonnegative"),
@@ -353,6 +376,7 @@ class SourceType(models.TextChoices):
     STAFF = "staff", "Staff member"
     SYSTEM = "system", "Scheduled job"
     CHECKOUT = "checkout", "Checkout"
+    MEMBERSHIP = "membership", "Paid membership"
 
 
 class PointsEntry(models.Model):
@@ -478,6 +502,9 @@ class TierChange(models.Model):
     qualifying_value = models.DecimalField(max_digits=MONEY_DIGITS + 4, decimal_places=MONEY_PLACES)
     reason = models.CharField(max_length=300)
     created_at = models.DateTimeField()
+    membership = models.BooleanField(
+        default=False, help_text="A paid membership set or released this change (not the member's own value)."
+    )
 
     class Meta:
         ordering = ["account_id", "created_at", "id"]

@@ -41,6 +41,7 @@ class Reason:
     CHECKOUT_PAID_ORDER = "checkout_paid_order"
     CHECKOUT_GIVEN_BACK = "checkout_given_back"
     CULTURAL_EVENT = "cultural_event"
+    MEMBERSHIP_PAYMENT = "membership_payment"
 
 
 #: code -> language -> text with ``str.format`` fields named after the entry's parameters. The English
@@ -91,6 +92,7 @@ REASONS: dict[str, dict[str, str]] = {
         "fa": "بازگشت امتیاز پرداخت‌شده ({order} مرجوع شد)",
     },
     Reason.CULTURAL_EVENT: {"en": "{event} {year}", "fa": "{event} {year}"},
+    Reason.MEMBERSHIP_PAYMENT: {"en": "Membership {plan} paid", "fa": "پرداخت عضویت {plan}"},
 }
 
 #: The clause a take-back adds when points already spent could not be recovered (``unrecovered``).
@@ -131,14 +133,14 @@ def reason_text(code: str, params: Mapping[str, Any], *, stored: str, language: 
     language, or the parameters do not fit (an entry never reads worse than it was written).
 
     In Persian, counts take Persian digits, a reward or an event reads its Persian name
-    (``reward_fa``, ``event_fa``) when it has one, an order status reads in Persian.
+    (``reward_fa``, ``event_fa``, ``plan_fa``) when it has one, an order status reads in Persian.
     """
     if not code or not language or code not in REASONS:
         return stored
     language = language_of(language)
     values: dict[str, Any] = dict(params)
     if language == "fa":
-        for name in ("reward", "event"):
+        for name in ("reward", "event", "plan"):
             if params.get(f"{name}_fa"):
                 values[name] = params[f"{name}_fa"]
         if "status" in params:

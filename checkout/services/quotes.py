@@ -324,7 +324,10 @@ def _points_earned(snapshot: _Snapshot, at: dt.datetime) -> int:
         tier = program.tiers.order_by("position").first()
     rules = program_rules(program)
     segments = member_segments_of(snapshot.account.pk if snapshot.account is not None else None, rules)
-    return earning_quote(program=program, rules=rules, lines=lines, at=at, tier=tier, segments=segments).points
+    extra = snapshot.account.membership_multiplier if snapshot.account is not None else Decimal("1")
+    return earning_quote(
+        program=program, rules=rules, lines=lines, at=at, tier=tier, segments=segments, extra_multiplier=extra
+    ).points
 
 
 def quote_token(quote: CheckoutQuote) -> str:

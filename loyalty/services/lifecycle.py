@@ -31,7 +31,7 @@ from loyalty.models import (
 )
 from loyalty.services.ledger import account_lock, points_expire_lot, points_release
 from loyalty.services.periods import calendar_year_bounds, year_start, years_after
-from loyalty.services.tiers import program_tiers, qualifying_value, tier_for_value
+from loyalty.services.tiers import earned_and_floor, higher_tier, program_tiers, qualifying_value, tier_for_value
 
 
 def account_release_due(*, account: MemberAccount, now: dt.datetime) -> tuple[int, int]:
@@ -308,6 +308,7 @@ class _Decision:
     value: Decimal
     current_value: Decimal
     reason: str | None  # None: only the mark (never-downgrade programs)
+    earned: Tier | None = None  # with a paid membership's floor: the earned tier beneath ``tier``
 
 
 def _decide(account: MemberAccount, program: LoyaltyProgram, tiers: list[Tier], now: dt.datetime) -> _Decision | None:
@@ -316,8 +317,10 @@ def _decide(account: MemberAccount, program: LoyaltyProgram, tiers: list[Tier], 
     The new tier is the higher of what the window that ended earns and what the current window
     earns so far (an upgrade is immediate anyway, so a member who already qualifies again is
     never moved down), and never above the tier held: requalification only confirms or lowers.
+    With a paid membership's floor this decides the earned tier, and the account holds the higher
+    of it and the floor (docs/memberships.md).
     """
-    current = account.tier
+    current, floor = earned_and_floor(account, tiers)
     if current is None or not tiers or current.position <= tiers[0].position:
         return None
     window = _window_for(account, program, now)
@@ -325,8 +328,9 @@ def _decide(account: MemberAccount, program: LoyaltyProgram, tiers: list[Tier], 
         return None
     closed = _window_value(account, window)
     so_far = qualifying_value(account=account, at=now)
+    held = higher_tier(current, floor) or current
     if program.downgrade_policy != "requalification":
-        return _Decision(window=window, tier=current, value=closed, current_value=so_far, reason=None)
+        return _Decision(window=window, tier=held, value=closed, current_value=so_far, reason=None, earned=current)
     by_closed = tier_for_value(tiers, closed) or tiers[0]
     by_now = tier_for_value(tiers, so_far) or tiers[0]
     use_now = by_now.position > by_closed.position
@@ -334,7 +338,10 @@ def _decide(account: MemberAccount, program: LoyaltyProgram, tiers: list[Tier], 
     target = earned if earned.position < current.position else current
     value = so_far if use_now else closed
     reason = _requalify_reason(program, window, value, use_now, current, target)
-    return _Decision(window=window, tier=target, value=value, current_value=so_far, reason=reason)
+    effective = higher_tier(target, floor) or target
+    if effective.pk != target.pk:
+        reason = f"{reason}; {effective.name} is held by a paid membership"
+    return _Decision(window=window, tier=effective, value=value, current_value=so_far, reason=reason, earned=target)
 
 
 def _requalify_account(
@@ -363,7 +370,10 @@ def _requalify_account(
         if change.from_tier_id != change.to_tier_id:
             tier_changed_event_record(account, change)
     MemberAccount.objects.filter(pk=account.pk).update(
-        tier=decision.tier, requalified_through=decision.window.end, qualifying_value=decision.current_value
+        tier=decision.tier,
+        requalified_through=decision.window.end,
+        qualifying_value=decision.current_value,
+        tier_earned=decision.earned if account.tier_floor_id is not None else None,
     )
     assert old is not None  # _decide returns None for an account without a tier
     if broadcast and decision.reason is not None and decision.tier.pk != old.pk:

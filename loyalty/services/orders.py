@@ -127,13 +127,14 @@ def order_quote(
     """Points the order earns for this member now, with the earning rules that apply.
 
     ``floor(earn base x points per currency unit x multiplier of the tier held before the
-    order)`` plus the rules' contributions (``services.rules``), where the earn base is the
-    goods amount less the part paid with points (spread over the lines by
-    :func:`order_earn_lines`); shipping never earns; nothing when the earn base is below the
-    program's minimum order amount; nothing for a blocked member. Rules are read at the order's
-    ``placed_at`` in the shop's time zone; a rule naming segments applies to their members
-    (``member_segments_of``, one query then). Call it before the order's own qualifying value is added. ``rules`` (the
-    program's active rules with their prefetches) spares reading them: the posting path passes
+    order x a paid membership's extra multiplier)`` plus the rules' contributions
+    (``services.rules``), where the earn base is the goods amount less the part paid with
+    points (spread over the lines by :func:`order_earn_lines`); shipping never earns; nothing
+    when the earn base is below the program's minimum order amount; nothing for a blocked
+    member. Rules are read at the order's ``placed_at`` in the shop's time zone; a rule naming
+    segments applies to their members (``member_segments_of``, one query then). Call it before
+    the order's own qualifying value is added. ``rules`` (the program's active rules with their
+    prefetches) spares reading them: the posting path passes
     its per-process cached ones (``program_rules_cached``).
     """
     if account.status == MemberStatus.BLOCKED:  # a blocked member earns nothing (docs/crm.md)
@@ -146,7 +147,13 @@ def order_quote(
         lines = [QuoteLine(amount=order_earn_base(order))]
     segments = member_segments_of(account.pk, rules)  # no query unless a rule names segments
     return earning_quote(
-        program=program, rules=rules, lines=lines, at=order.placed_at, tier=account.tier, segments=segments
+        program=program,
+        rules=rules,
+        lines=lines,
+        at=order.placed_at,
+        tier=account.tier,
+        segments=segments,
+        extra_multiplier=account.membership_multiplier,
     )
 
 
@@ -756,6 +763,7 @@ def _earn_plan(event: OrderEvent, program: LoyaltyProgram, account: MemberAccoun
         event.status != OrderStatus.DELIVERED
         or not program.active
         or program.tier_window != TierWindow.LIFETIME
+        or account.tier_floor_id is not None  # the earned tier beneath a membership moves the ordinary way
         or due is _UNKNOWN
         or (isinstance(due, dt.datetime) and due <= at)
     ):

@@ -136,19 +136,21 @@ def earning_quote(
     at: dt.datetime,
     tier: Tier | None,
     segments: frozenset[int] = frozenset(),
+    extra_multiplier: Decimal = Decimal("1"),
 ) -> EarnQuote:
     """The points an order of ``lines`` placed at ``at`` earns for a member in ``tier`` who belongs
     to ``segments`` (the ids :func:`member_segments_of` gives; a rule naming segments applies only
     to their members).
 
     ``rules`` are the program's rules (any order; inactive or non-matching ones are skipped).
-    Points are integers; amounts are ``Decimal`` in the shop's currency.
+    Points are integers; amounts are ``Decimal`` in the shop's currency. ``extra_multiplier`` (a
+    paid membership's, ``MemberAccount.membership_multiplier``) multiplies the tier's.
     """
     goods = sum((line.amount for line in lines), Decimal("0"))
     if goods < program.minimum_order_amount or not lines:
         return EarnQuote(base_points=0, points=0, rules=())
     rate = program.points_per_currency_unit
-    tier_multiplier = tier.multiplier if tier is not None else Decimal("1")
+    tier_multiplier = (tier.multiplier if tier is not None else Decimal("1")) * extra_multiplier
     base = _points(lines, rate, tier_multiplier, [])
     matching = sorted(
         (

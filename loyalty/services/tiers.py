@@ -173,6 +173,27 @@ def _tier_at_window_start(account: MemberAccount, tiers: list[Tier], at: dt.date
     return next((tier for tier in tiers if tier.pk == held), entry)
 
 
+def tier_by_id(tiers: list[Tier], tier_id: int | None) -> Tier | None:
+    """The tier of ``tiers`` with primary key ``tier_id``, or ``None`` (no query)."""
+    return next((tier for tier in tiers if tier.pk == tier_id), None) if tier_id is not None else None
+
+
+def higher_tier(first: Tier | None, second: Tier | None) -> Tier | None:
+    """The higher of two tiers by position (either may be ``None``)."""
+    if first is None or (second is not None and second.position > first.position):
+        return second
+    return first
+
+
+def earned_and_floor(account: MemberAccount, tiers: list[Tier]) -> tuple[Tier | None, Tier | None]:
+    """``(earned tier, floor)`` of the account: with no paid-membership floor, its tier and ``None``;
+    with one, ``tier_earned`` (the tier its own value holds) and ``tier_floor``. No query."""
+    floor = tier_by_id(tiers, account.tier_floor_id)
+    if floor is None:
+        return account.tier, None
+    return tier_by_id(tiers, account.tier_earned_id), floor
+
+
 def tier_evaluate(
     *, account: MemberAccount, at: dt.datetime, reason: str, returned: bool = False, tiers: list[Tier] | None = None
 ) -> TierChange | None:
@@ -186,6 +207,9 @@ def tier_evaluate(
     ``tiers`` (lowest first) spares the query of the program's tiers: the posting path passes
     its per-process cached ladder (:func:`program_tiers_cached`). No query at all for a
     lifetime window without a change; one aggregate otherwise.
+
+    With a paid membership's floor (``tier_floor``, docs/memberships.md) the rules above move the
+    *earned* tier (``tier_earned``) and the account holds the higher of it and the floor.
     """
     program = account.program
     if program.tier_window == TierWindow.LIFETIME:
@@ -195,30 +219,110 @@ def tier_evaluate(
     if tiers is None:
         tiers = program_tiers(program)
     target = tier_for_value(tiers, value)
-    current = account.tier
-    down = returned and target is not None and current is not None and target.position < current.position
+    held = account.tier
+    earned, floor = earned_and_floor(account, tiers)
+    down = returned and target is not None and earned is not None and target.position < earned.position
     if down:
-        floor = _tier_at_window_start(account, tiers, at)
-        if floor is not None and floor.position > target.position:  # type: ignore[union-attr]
-            target = floor
-        down = target.position < current.position  # type: ignore[union-attr]
+        start_floor = _tier_at_window_start(account, tiers, at)
+        if start_floor is not None and start_floor.position > target.position:  # type: ignore[union-attr]
+            target = start_floor
+        down = target.position < earned.position  # type: ignore[union-attr]
+    if target is not None and (earned is None or target.position > earned.position or down):
+        earned = target
+    effective = higher_tier(earned, floor)
     change = None
-    if target is not None and (current is None or target.position > current.position or down):
+    if effective is not None and (held is None or effective.pk != held.pk):
         change = TierChange.objects.create(
             account=account,
-            from_tier=current,
-            to_tier=target,
+            from_tier=held,
+            to_tier=effective,
             qualifying_value=value,
             reason=reason,
             created_at=at,
         )
         tier_changed_event_record(account, change)
-        account.tier = target
+        account.tier = effective
+    earned_moved = floor is not None and (earned.pk if earned else None) != account.tier_earned_id
     # The ledger posting already moved the cached value by the entry's delta; write only what
     # differs (a tier change, or a windowed value that dropped old entries).
-    if change is not None or value != account.qualifying_value:
+    if change is not None or value != account.qualifying_value or earned_moved:
         account.qualifying_value = value
-        MemberAccount.objects.filter(pk=account.pk).update(tier=account.tier, qualifying_value=value)
+        fields: dict[str, Any] = {"tier": account.tier, "qualifying_value": value}
+        if floor is not None:
+            account.tier_earned = earned
+            fields["tier_earned"] = earned
+        MemberAccount.objects.filter(pk=account.pk).update(**fields)
+    return change
+
+
+def tier_floor_set(
+    *, account: MemberAccount, tier: Tier, multiplier: Decimal, at: dt.datetime, reason: str
+) -> TierChange | None:
+    """Hold ``tier`` at least, and earn ``multiplier`` more, while a paid membership lasts.
+
+    The account keeps the higher of its earned tier and ``tier``; the earned tier goes on moving
+    beneath (:func:`tier_evaluate`, requalification) and is what :func:`tier_floor_clear` returns
+    to. A move up is a ``TierChange`` marked ``membership`` with ``reason`` (e.g. "VIP Gold
+    membership started"), a ``tier.changed`` event and a live update after commit. Caller holds
+    the account lock (``account`` read under it, with ``program`` loaded); idempotent (setting the
+    same floor again writes no change). ``multiplier`` >= 1.
+    """
+    if account.tier_floor_id is None:
+        account.tier_earned = account.tier
+    account.tier_floor = tier
+    account.membership_multiplier = multiplier
+    held = account.tier
+    effective = higher_tier(account.tier_earned, tier)
+    change = None
+    if effective is not None and (held is None or effective.pk != held.pk):
+        change = _membership_change(account, held, effective, reason, at)
+    MemberAccount.objects.filter(pk=account.pk).update(
+        tier=account.tier, tier_floor=tier, tier_earned=account.tier_earned, membership_multiplier=multiplier
+    )
+    return change
+
+
+def tier_floor_clear(*, account: MemberAccount, at: dt.datetime, reason: str) -> TierChange | None:
+    """End a paid membership's hold: the account returns to its earned tier (``tier_earned``).
+
+    A move down is a ``TierChange`` marked ``membership`` with ``reason`` (e.g. "VIP Gold membership
+    expired: the payment failed after 3 retries"), a ``tier.changed`` event and a live update after
+    commit. Caller holds the account lock; does nothing without a floor (idempotent).
+    """
+    if account.tier_floor_id is None:
+        return None
+    earned = account.tier_earned
+    held = account.tier
+    change = None
+    if earned is not None and (held is None or earned.pk != held.pk):
+        change = _membership_change(account, held, earned, reason, at)
+    account.tier_floor = None
+    account.tier_earned = None
+    account.membership_multiplier = Decimal("1")
+    MemberAccount.objects.filter(pk=account.pk).update(
+        tier=account.tier, tier_floor=None, tier_earned=None, membership_multiplier=Decimal("1")
+    )
+    return change
+
+
+def _membership_change(
+    account: MemberAccount, held: Tier | None, target: Tier, reason: str, at: dt.datetime
+) -> TierChange:
+    """Write a membership's tier move of the (locked) account, its event and its live update."""
+    change = TierChange.objects.create(
+        account=account,
+        from_tier=held,
+        to_tier=target,
+        qualifying_value=account.qualifying_value,
+        reason=reason,
+        created_at=at,
+        membership=True,
+    )
+    tier_changed_event_record(account, change)
+    account.tier = target
+    broadcast_tier_change_on_commit(
+        account_id=account.pk, customer_id=account.customer_id, shop_id=account.program.shop_id, reason=reason
+    )
     return change
 
 
@@ -278,7 +382,8 @@ def tiers_reevaluate(*, program_id: int, reason: str, now: dt.datetime | None = 
             account.program = program
             old = account.tier
             if old is None or old.archived_at is not None:
-                target = tier_for_value(tiers, account.qualifying_value) or tiers[0]
+                earned = tier_for_value(tiers, account.qualifying_value) or tiers[0]
+                target = higher_tier(earned, tier_by_id(tiers, account.tier_floor_id)) or earned
                 moved_change = TierChange.objects.create(
                     account=account,
                     from_tier=old,
@@ -288,7 +393,9 @@ def tiers_reevaluate(*, program_id: int, reason: str, now: dt.datetime | None = 
                     created_at=now,
                 )
                 tier_changed_event_record(account, moved_change)
-                MemberAccount.objects.filter(pk=account.pk).update(tier=target)
+                MemberAccount.objects.filter(pk=account.pk).update(
+                    tier=target, tier_earned=earned if account.tier_floor_id is not None else None
+                )
                 account.tier = target
                 change = True
                 moved += 1

@@ -37,6 +37,7 @@ SAMPLES = {
     Reason.CHECKOUT_PAID_ORDER: ({"amount": "4.50", "currency": "USD", "order": "T9"}, None),
     Reason.CHECKOUT_GIVEN_BACK: ({"order": "T9"}, "Points paid at checkout given back (T9 returned)"),
     Reason.CULTURAL_EVENT: ({"event": "Nowruz", "event_fa": "نوروز", "year": "1405"}, "Nowruz 1405"),
+    Reason.MEMBERSHIP_PAYMENT: ({"plan": "VIP Gold", "plan_fa": "طلایی ویژه"}, "Membership VIP Gold paid"),
 }
 
 
