@@ -32,6 +32,7 @@ def start_embedded_runtime(*, worker_threads: int = 2, scheduler: bool = True) -
         import engagement.tasks  # noqa: F401
         import integrations.tasks  # noqa: F401
         import loyalty.tasks  # noqa: F401  (declares the actors and their schedules)
+        import memberships.tasks  # noqa: F401
         import referrals.tasks  # noqa: F401
         import rewards.tasks  # noqa: F401
 

@@ -22,12 +22,14 @@ from loyalty.api.types import AccountLoyaltyPart, ShopActivityPart, ShopLoyaltyP
 from marketplace import models as mp
 from marketplace.api.profile import ViewerMarketplacePart
 from marketplace.api.types import ShopMarketplacePart
+from memberships.api.types import AccountMembershipsPart, ShopMembershipsPart
 from referrals.api.types import AccountReferralsPart, ShopReferralsPart, ViewerReferralsPart
 from rewards.api.types import AccountRewardsPart, ShopRewardsPart, ViewerRewardsPart
 
 
 @strawberry_django.type(mp.Shop, name="Shop", description="A shop of the marketplace with its loyalty program.")
 class Shop(
+    ShopMembershipsPart,
     ShopEngagementPart,
     ShopCrmAnalyticsPart,
     ShopCrmPart,
@@ -46,7 +48,12 @@ class Shop(
     loyalty_models.MemberAccount, name="MemberAccount", description="A customer's membership in one shop's program."
 )
 class MemberAccount(
-    AccountEngagementPart, AccountCrmPart, AccountReferralsPart, AccountRewardsPart, AccountLoyaltyPart
+    AccountMembershipsPart,
+    AccountEngagementPart,
+    AccountCrmPart,
+    AccountReferralsPart,
+    AccountRewardsPart,
+    AccountLoyaltyPart,
 ):
     """Balances, tier and history of one member in one shop."""
 

@@ -37,6 +37,7 @@ from loyalty.api.tiers import TierMutation
 from marketplace.api.orders import OrderMutation
 from marketplace.api.profile import ProfileMutation
 from marketplace.api.schema import MarketplaceMutation, MarketplaceQuery
+from memberships.api.schema import MembershipsMutation
 from referrals.api.schema import ReferralsMutation, ReferralsQuery
 from rewards.api.schema import RewardsMutation
 
@@ -69,6 +70,7 @@ class Mutation(
     CrmMutation,
     PrivacyMutation,
     EngagementMutation,
+    MembershipsMutation,
 ):
     """Root mutation, merged from the apps' mutation types."""
 

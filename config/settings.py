@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "crm",
     "checkout",
     "engagement",
+    "memberships",
 ]
 
 MIDDLEWARE = [

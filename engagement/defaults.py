@@ -127,4 +127,16 @@ DEFAULT_TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("News from {{ shop_name }}", "{{ member_name }}, we have news for you." + _FOOTER_EN),
         "fa": ("خبر تازه از {{ shop_name }}", "{{ member_name }} عزیز، خبر تازه‌ای برایتان داریم." + _FOOTER_FA),
     },
+    EngagementKind.RENEWAL_REMINDER: {
+        "en": (
+            "Your {{ plan_name }} membership renews on {{ renewal_date }}",
+            "Hello {{ member_name }}, your {{ plan_name }} membership at {{ shop_name }} renews on "
+            "{{ renewal_date }} for {{ amount }}. To stop it, turn auto-renewal off on your page." + _FOOTER_EN,
+        ),
+        "fa": (
+            "عضویت {{ plan_name }} شما در {{ renewal_date }} تمدید می‌شود",
+            "{{ member_name }} عزیز، عضویت {{ plan_name }} شما در {{ shop_name }} در {{ renewal_date }} با "
+            "مبلغ {{ amount }} تمدید می‌شود. برای توقف تمدید خودکار به صفحهٔ خود بروید." + _FOOTER_FA,
+        ),
+    },
 }

@@ -33,6 +33,7 @@ class EngagementKind(models.TextChoices):
     REFERRAL_COMPLETED = "referral_completed", "A referral completed"
     WIN_BACK = "win_back", "No visit for a long time"
     CAMPAIGN = "campaign", "A shop's own campaign"
+    RENEWAL_REMINDER = "renewal_reminder", "A paid membership renews soon"
 
 
 #: Kinds that are marketing (consent and the weekly cap apply); the rest are service messages.
@@ -114,6 +115,7 @@ DEFAULT_CHANNELS: dict[str, list[str]] = {
     EngagementKind.REFERRAL_COMPLETED: [Channel.INBOX, Channel.PUSH],
     EngagementKind.WIN_BACK: [Channel.INBOX, Channel.EMAIL, Channel.SMS],
     EngagementKind.CAMPAIGN: [Channel.INBOX, Channel.EMAIL],
+    EngagementKind.RENEWAL_REMINDER: [Channel.INBOX, Channel.EMAIL],
 }
 
 

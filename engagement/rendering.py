@@ -68,6 +68,11 @@ KIND_VARIABLES: dict[str, dict[str, str]] = {
     EngagementKind.REFERRAL_COMPLETED: {"bonus_points": "the referrer's bonus (formatted)"},
     EngagementKind.WIN_BACK: {"days_since_visit": "days since the last visit", "gifts": "gift ideas"},
     EngagementKind.CAMPAIGN: {"gifts": "gift ideas"},
+    EngagementKind.RENEWAL_REMINDER: {
+        "plan_name": "the membership plan in the member's language",
+        "renewal_date": "the day it renews (the member's calendar)",
+        "amount": "the price charged, with its currency",
+    },
 }
 
 _ENGINE = Engine(autoescape=False, loaders=[], string_if_invalid="")

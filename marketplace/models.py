@@ -390,6 +390,10 @@ class EventType(models.TextChoices):
     REFERRAL_COMPLETED = "referral.completed", "A referral completed (the friend's first order)"
     CHECKOUT_COMMITTED = "checkout.committed", "A basket was committed at a till or checkout"
     WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint.disabled", "A webhook endpoint was disabled after failing"
+    MEMBERSHIP_STATUS_CHANGED = "membership.status_changed", "A paid membership changed state"
+    MEMBERSHIP_RENEWAL_UPCOMING = "membership.renewal_upcoming", "A paid membership renews in a few days"
+    MEMBERSHIP_RENEWAL_DUE = "membership.renewal_due", "Charge the member for the membership's renewal now"
+    MEMBERSHIP_PAYMENT_RECORDED = "membership.payment_recorded", "A membership payment was reported"
 
 
 class ShopEvent(models.Model):

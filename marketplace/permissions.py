@@ -23,6 +23,9 @@ price and commit baskets      yes      yes      yes
 (checkout quote and commit)
 edit promotions and coupons   yes      yes
 (and read their usage)
+edit messages                 yes      yes
+sell memberships (plans;      yes      yes
+staff actions on subscriptions)
 edit members (profile,        yes      yes
 status, notes, tags, segments)
 erase a member's data         yes
@@ -66,6 +69,7 @@ class Capability(enum.Enum):
     CHECKOUT = "checkout:use"
     MANAGE_PROMOTIONS = "promotions:write"
     MANAGE_MESSAGES = "messages:write"
+    MANAGE_MEMBERSHIPS = "memberships:write"
     READ_MEMBERS = "members:read"
     EDIT_MEMBERS = "members:write"
     ERASE_MEMBERS = "members:erase"
@@ -89,6 +93,7 @@ CAPABILITY_ROLES: Mapping[Capability, frozenset[StaffRole]] = {
     Capability.CHECKOUT: frozenset({_OWNER, _MANAGER, _CASHIER}),
     Capability.MANAGE_PROMOTIONS: frozenset({_OWNER, _MANAGER}),
     Capability.MANAGE_MESSAGES: frozenset({_OWNER, _MANAGER}),
+    Capability.MANAGE_MEMBERSHIPS: frozenset({_OWNER, _MANAGER}),
     Capability.READ_MEMBERS: frozenset({_OWNER, _MANAGER}),
     Capability.EDIT_MEMBERS: frozenset({_OWNER, _MANAGER}),
     Capability.ERASE_MEMBERS: frozenset({_OWNER}),

@@ -9,7 +9,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("marketplace", "loyalty", "rewards", "referrals", "integrations", "checkout", "crm", "engagement")
+APPS = (
+    "marketplace",
+    "loyalty",
+    "rewards",
+    "referrals",
+    "integrations",
+    "checkout",
+    "crm",
+    "engagement",
+    "memberships",
+)
 #: Children of an app that are not domain code (the GraphQL layer) or not code (migrations).
 NOT_DOMAIN = {"api", "migrations"}
 

@@ -106,6 +106,9 @@ _SAMPLES: dict[str, dict[str, Any]] = {
         "code": "K7Q2-M9XD",
         "days_since_visit": "95",
         "gifts": ["Gift card", "Saffron tin"],
+        "plan_name": "VIP Gold",
+        "renewal_date": "January 8, 2027",
+        "amount": "9.99 USD",
     },
     "fa": {
         "bonus_points": "۵۰۰",
@@ -118,6 +121,9 @@ _SAMPLES: dict[str, dict[str, Any]] = {
         "code": "K7Q2-M9XD",
         "days_since_visit": "۹۵",
         "gifts": ["کارت هدیه", "قوطی زعفران"],
+        "plan_name": "طلایی ویژه",
+        "renewal_date": "۱۸ دی ۱۴۰۵",
+        "amount": "9.99 USD",
     },
 }
 

@@ -29,6 +29,7 @@ export PATRON_LOG_LEVEL=${PATRON_LOG_LEVEL:-WARNING}
 .venv/bin/python manage.py demo_referrals >/dev/null
 .venv/bin/python manage.py demo_checkout >/dev/null
 .venv/bin/python manage.py demo_engagement >/dev/null
+.venv/bin/python manage.py demo_memberships >/dev/null
 # The server's log goes to a file: the app's expected refusals (the viewer asked for before
 # logging in) would bury the test report. CI prints its tail when the tests fail.
 echo "serve.sh: demo data in $data, serving on http://127.0.0.1:$port/, log in $data/server.log"

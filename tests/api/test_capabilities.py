@@ -15,6 +15,7 @@ PERMISSION_DENIED. A refused call changes nothing (the shop's whole state is com
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import enum
 import re
 from collections.abc import Callable
@@ -51,6 +52,13 @@ from marketplace.models import ApiKey, Customer, Order, OrderEvent, StaffRole
 from marketplace.permissions import CAPABILITY_ROLES, Capability
 from marketplace.services.api_keys import api_key_create
 from marketplace.services.orders import order_event_record
+from memberships.models import (
+    MembershipPayment,
+    MembershipPlan,
+    Subscription,
+    SubscriptionBulkAction,
+    SubscriptionTransition,
+)
 from referrals.models import Referral, ReferralProgram
 from referrals.services import ReferralSettingsInput, referral_code_for, referral_settings_update
 from rewards.models import Redemption, Reward
@@ -562,6 +570,86 @@ MUTATIONS: dict[str, Operation] = {
         Audience.MEMBER,
         refused="NOT_FOUND",
     ),
+    "membershipPlanCreate": Operation(
+        'mutation($shop: ID!, $tier: ID!) { membershipPlanCreate(shopId: $shop, input: {name: "VIP", price: "9.99", '
+        "intervalUnit: MONTH, tierId: $tier}) { plan { name } errors { code } } }",
+        lambda ids: {"shop": ids["shop"], "tier": ids["gold"]},
+        "membershipPlanCreate",
+        Capability.MANAGE_MEMBERSHIPS,
+    ),
+    "membershipPlanUpdate": Operation(
+        'mutation($id: ID!, $tier: ID!) { membershipPlanUpdate(id: $id, input: {name: "VIP+", price: "12.00", '
+        "intervalUnit: MONTH, tierId: $tier}) { plan { name } errors { code } } }",
+        lambda ids: {"id": ids["plan"], "tier": ids["gold"]},
+        "membershipPlanUpdate",
+        Capability.MANAGE_MEMBERSHIPS,
+    ),
+    "membershipPlanArchive": Operation(
+        "mutation($id: ID!) { membershipPlanArchive(id: $id) { plan { archivedAt } errors { code } } }",
+        lambda ids: {"id": ids["plan"]},
+        "membershipPlanArchive",
+        Capability.MANAGE_MEMBERSHIPS,
+    ),
+    "membershipSubscribe": Operation(
+        "mutation($id: ID!) { membershipSubscribe(planId: $id) { subscription { status } errors { code } } }",
+        lambda ids: {"id": ids["plan_elsewhere"]},
+        "membershipSubscribe",
+        Audience.MEMBER,
+        refused="NOT_FOUND",
+    ),
+    "subscriptionAutoRenewSet": Operation(
+        "mutation($id: ID!) { subscriptionAutoRenewSet(id: $id, autoRenew: false) { subscription { autoRenew } "
+        "errors { code } } }",
+        lambda ids: {"id": ids["subscription"]},
+        "subscriptionAutoRenewSet",
+        Capability.MANAGE_MEMBERSHIPS,
+        refused="NOT_FOUND",
+        member_too=True,
+    ),
+    "subscriptionCancel": Operation(
+        "mutation($id: ID!) { subscriptionCancel(id: $id) { subscription { cancelAtPeriodEnd } errors { code } } }",
+        lambda ids: {"id": ids["subscription"]},
+        "subscriptionCancel",
+        Capability.MANAGE_MEMBERSHIPS,
+        refused="NOT_FOUND",
+        member_too=True,
+    ),
+    "subscriptionPause": Operation(
+        "mutation($id: ID!) { subscriptionPause(id: $id) { subscription { status } errors { code } } }",
+        lambda ids: {"id": ids["subscription"]},
+        "subscriptionPause",
+        Capability.MANAGE_MEMBERSHIPS,
+        refused="NOT_FOUND",
+        member_too=True,
+    ),
+    "subscriptionResume": Operation(
+        "mutation($id: ID!) { subscriptionResume(id: $id) { subscription { status } errors { code } } }",
+        lambda ids: {"id": ids["paused_subscription"]},
+        "subscriptionResume",
+        Capability.MANAGE_MEMBERSHIPS,
+        refused="NOT_FOUND",
+    ),
+    "subscriptionRetryNow": Operation(
+        "mutation($id: ID!) { subscriptionRetryNow(id: $id) { subscription { status } errors { code } } }",
+        lambda ids: {"id": ids["overdue_subscription"]},
+        "subscriptionRetryNow",
+        Capability.MANAGE_MEMBERSHIPS,
+        refused="NOT_FOUND",
+    ),
+    "subscriptionsBulkStart": Operation(
+        "mutation($shop: ID!, $id: ID!) { subscriptionsBulkStart(shopId: $shop, kind: DISABLE_AUTO_RENEW, "
+        "subscriptionIds: [$id]) { action { total } errors { code } } }",
+        lambda ids: {"shop": ids["shop"], "id": ids["subscription"]},
+        "subscriptionsBulkStart",
+        Capability.MANAGE_MEMBERSHIPS,
+    ),
+    "membershipPaymentRecord": Operation(
+        "mutation($id: ID!) { membershipPaymentRecord(input: {subscriptionId: $id, outcome: SUCCEEDED, "
+        'amount: "9.99", idempotencyKey: "cap-pay"}) { payment { points } errors { code } } }',
+        lambda ids: {"id": ids["overdue_subscription"]},
+        "membershipPaymentRecord",
+        Capability.RECORD_ORDERS,
+    ),
     "tagSettingsSet": Operation(
         "mutation($shop: ID!) { tagSettingsSet(shopId: $shop, input: {dormantDays: 60}) { settings { dormantDays } "
         "errors { code } } }",
@@ -742,6 +830,42 @@ FIELDS: dict[str, Operation] = {
         "shop",
         Capability.READ_MEMBERS,
     ),
+    "Shop.allMembershipPlans": Operation(
+        "query($slug: String!) { shop(slug: $slug) { allMembershipPlans { name } } }",
+        _slug,
+        "shop",
+        Capability.MANAGE_MEMBERSHIPS,
+    ),
+    "Shop.subscriptions": Operation(
+        "query($slug: String!) { shop(slug: $slug) { subscriptions(first: 5) { totalCount } } }",
+        _slug,
+        "shop",
+        Capability.READ_MEMBERS,
+    ),
+    "Shop.membershipFigures": Operation(
+        "query($slug: String!) { shop(slug: $slug) { membershipFigures { mrr activeSubscribers } } }",
+        _slug,
+        "shop",
+        Capability.READ_ANALYTICS,
+    ),
+    "Shop.subscriptionBulkAction": Operation(
+        "query($slug: String!, $id: ID!) { shop(slug: $slug) { subscriptionBulkAction(id: $id) { done } } }",
+        lambda ids: {"slug": ids["slug"], "id": ids["bulk_action"]},
+        "shop",
+        Capability.MANAGE_MEMBERSHIPS,
+    ),
+    "MemberAccount.subscription": Operation(
+        "query($slug: String!, $id: ID!) { shop(slug: $slug) { member(id: $id) { subscription { status } } } }",
+        lambda ids: {"slug": ids["slug"], "id": ids["account"]},
+        "shop",
+        Capability.READ_MEMBERS,
+    ),
+    "MemberAccount.subscriptionHistory": Operation(
+        "query($slug: String!, $id: ID!) { shop(slug: $slug) { member(id: $id) { subscriptionHistory { status } } } }",
+        lambda ids: {"slug": ids["slug"], "id": ids["account"]},
+        "shop",
+        Capability.READ_MEMBERS,
+    ),
     "Shop.segments": Operation(
         "query($slug: String!) { shop(slug: $slug) { segments { name count } } }",
         _slug,
@@ -874,6 +998,7 @@ def _world() -> World:
             points_to_spend=100,
         ),
     )
+    plans = _memberships(shop, owner, account, referrer_account, now)
     ids = {
         "slug": shop.slug,
         "shop": gid("Shop", shop.pk),
@@ -902,6 +1027,12 @@ def _world() -> World:
         "campaign": gid("Campaign", campaign.pk),
         "cultural_event": gid("CulturalEvent", cultural.pk),
         "inbox_message": gid("EngagementEvent", inbox_message.pk),
+        "plan": gid("MembershipPlan", plans["plan"]),
+        "plan_elsewhere": gid("MembershipPlan", plans["plan_elsewhere"]),
+        "subscription": gid("MembershipSubscription", plans["subscription"]),
+        "paused_subscription": gid("MembershipSubscription", plans["paused"]),
+        "overdue_subscription": gid("MembershipSubscription", plans["overdue"]),
+        "bulk_action": gid("SubscriptionBulkAction", plans["bulk_action"]),
         # the issue's scenario: a DELIVERED order of 500.00 USD for the member
         "order": {
             "shopId": gid("Shop", shop.pk),
@@ -914,6 +1045,56 @@ def _world() -> World:
         },
     }
     return World(shop=shop, member=member, users=users, ids=ids)
+
+
+def _memberships(shop, owner, account, referrer_account, now) -> dict[str, int]:
+    """A monthly plan with the member's active subscription; the referrer's paused one; a third
+    member's subscription whose renewal is overdue; a plan of another shop; a finished bulk action.
+    Written as rows (the walk is about permissions; tests/memberships runs the services)."""
+    gold = Tier.objects.get(program=shop.program, name="Gold")
+    plan = MembershipPlan.objects.create(
+        shop=shop, name="VIP", price=Decimal("9.99"), currency="USD", interval_unit="month", tier=gold
+    )
+
+    def subscription(account_of, status, start):
+        return Subscription.objects.create(
+            shop=shop,
+            plan=plan,
+            account=account_of,
+            status=status,
+            created_at=start,
+            started_at=start,
+            current_period_start=start,
+            current_period_end=start + dt.timedelta(days=30),
+            paused_remaining=dt.timedelta(days=20) if status == "paused" else None,
+        )
+
+    mine = subscription(account, "active", now)
+    paused = subscription(referrer_account, "paused", now)
+    late = CustomerFactory()
+    with transaction.atomic():
+        late_account, _ = account_get_or_enroll(customer=late, program=shop.program, at=now)
+    overdue = subscription(late_account, "active", now - dt.timedelta(days=40))
+    elsewhere = shop_with_program()
+    plan_elsewhere = MembershipPlan.objects.create(
+        shop=elsewhere,
+        name="Elsewhere",
+        price=Decimal("5.00"),
+        currency="USD",
+        interval_unit="month",
+        tier=Tier.objects.get(program=elsewhere.program, name="Silver"),
+    )
+    action = SubscriptionBulkAction.objects.create(
+        shop=shop, kind="enable_auto_renew", subscription_ids=[mine.pk], total=1, done=1, created_at=now
+    )
+    return {
+        "plan": plan.pk,
+        "plan_elsewhere": plan_elsewhere.pk,
+        "subscription": mine.pk,
+        "paused": paused.pk,
+        "overdue": overdue.pk,
+        "bulk_action": action.pk,
+    }
 
 
 @pytest.fixture
@@ -970,6 +1151,11 @@ def _state(world: World) -> tuple:
         _rows(EngagementSettings.objects.all()),
         _rows(EngagementEvent.objects.all()),
         _rows(PushSubscription.objects.all()),
+        _rows(MembershipPlan.objects.all()),
+        _rows(Subscription.objects.all()),
+        _rows(SubscriptionTransition.objects.all()),
+        _rows(MembershipPayment.objects.all()),
+        _rows(SubscriptionBulkAction.objects.all()),
     )
 
 

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.dateparse import parse_datetime
 
 from crm.services.stats import members_refresh_all
-from marketplace.models import Shop
+from loyalty.management.commands._jobs import add_shop_argument, shop_id_of
 
 
 class Command(BaseCommand):
@@ -22,17 +22,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         """--shop and --as-of."""
-        parser.add_argument("--shop", default=None, help="Only this shop (slug).")
+        add_shop_argument(parser)
         parser.add_argument("--as-of", default=None, help="Evaluate at this ISO 8601 time with a zone.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Run the refresh and print how many members it covered."""
-        shop_id = None
-        if options["shop"]:
-            shop = Shop.objects.filter(slug=options["shop"]).first()
-            if shop is None:
-                raise CommandError(f"no shop {options['shop']!r}")
-            shop_id = shop.pk
+        shop_id = shop_id_of(options)
         now = None
         if options["as_of"]:
             now = parse_datetime(options["as_of"])

@@ -18,7 +18,7 @@ from django.utils.dateparse import parse_datetime
 from engagement.models import EngagementKind, EventStatus
 from engagement.services.delivery import deliver, due_events
 from engagement.services.jobs import engagement_plan_daily
-from marketplace.models import Shop
+from loyalty.management.commands._jobs import add_shop_argument, shop_id_of
 
 
 class Command(BaseCommand):
@@ -28,7 +28,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         """--shop, --kind (repeatable), --as-of and --dry-run."""
-        parser.add_argument("--shop", default=None, help="Only this shop (slug).")
+        add_shop_argument(parser)
         parser.add_argument(
             "--kind", action="append", choices=EngagementKind.values, help="Only these kinds (repeat the option)."
         )
@@ -39,12 +39,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Plan, then deliver due messages; print the counts."""
-        shop_id = None
-        if options["shop"]:
-            shop = Shop.objects.filter(slug=options["shop"]).first()
-            if shop is None:
-                raise CommandError(f"no shop {options['shop']!r}")
-            shop_id = shop.pk
+        shop_id = shop_id_of(options)
         now = timezone.now()
         if options["as_of"]:
             parsed = parse_datetime(options["as_of"])

@@ -1,13 +1,16 @@
-"""Shared options of the lifecycle job commands (``release_points``, ``expire_points``, ``requalify_tiers``)."""
+"""Shared options of the job commands (``release_points``, ``expire_points``, ``requalify_tiers``, and
+the higher apps' ``crm_refresh``, ``engagement_send``, ``memberships_advance``)."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 
-from django.core.management.base import CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+
+from marketplace.models import Shop
 
 
 def as_of(value: str) -> dt.datetime:
@@ -46,3 +49,18 @@ def job_now(options: dict) -> dt.datetime:
 def job_suffix(now: dt.datetime, dry_run: bool) -> str:
     """`` as_of=... dry_run=...`` for the summary line."""
     return f"as_of={now.isoformat()} dry_run={'yes' if dry_run else 'no'}"
+
+
+def add_shop_argument(parser: CommandParser) -> None:
+    """``--shop SLUG``: only this shop."""
+    parser.add_argument("--shop", default=None, help="Only this shop (slug).")
+
+
+def shop_id_of(options: dict) -> int | None:
+    """The id of the ``--shop`` slug, ``None`` without one; ``CommandError`` for an unknown slug."""
+    if not options.get("shop"):
+        return None
+    shop_id = Shop.objects.filter(slug=options["shop"]).values_list("pk", flat=True).first()
+    if shop_id is None:
+        raise CommandError(f"no shop {options['shop']!r}")
+    return shop_id
