@@ -13,6 +13,8 @@ import {
   IconTicket,
   IconUsersGroup,
   IconMessages,
+  IconCrown,
+  IconReceipt,
 } from '@tabler/icons-react';
 import { useEffect, useRef, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -24,11 +26,13 @@ import { CouponsPage } from './CouponsPage';
 import { IntegrationsPage } from './IntegrationsPage';
 import { MembersPage } from './MembersPage';
 import { MessagesPage } from './MessagesPage';
+import { PlansPage } from './PlansPage';
 import { PromotionsPage } from './PromotionsPage';
 import { RewardsPage } from './RewardsPage';
 import { RulesPage } from './RulesPage';
 import { SegmentsPage } from './SegmentsPage';
 import { SettingsPage } from './SettingsPage';
+import { SubscriptionsPage } from './SubscriptionsPage';
 import { TiersPage } from './TiersPage';
 import { ConsoleShopProvider, PageLoader, type ConsoleShop } from './shared';
 
@@ -52,6 +56,8 @@ const SECTIONS: Section[] = [
   { path: 'rules', icon: <IconBolt size={16} />, element: <RulesPage />, editorsOnly: true },
   { path: 'promotions', icon: <IconDiscount2 size={16} />, element: <PromotionsPage />, editorsOnly: true },
   { path: 'coupons', icon: <IconTicket size={16} />, element: <CouponsPage />, editorsOnly: true },
+  { path: 'plans', icon: <IconCrown size={16} />, element: <PlansPage />, editorsOnly: true },
+  { path: 'subscriptions', icon: <IconReceipt size={16} />, element: <SubscriptionsPage />, editorsOnly: true },
   { path: 'messages', icon: <IconMessages size={16} />, element: <MessagesPage />, editorsOnly: true },
   { path: 'settings', icon: <IconAdjustmentsHorizontal size={16} />, element: <SettingsPage />, editorsOnly: true },
   {
