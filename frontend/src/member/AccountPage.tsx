@@ -11,6 +11,7 @@ import { AccountCard } from './AccountCard';
 import { CodesList } from './CodesList';
 import { InboxCard } from './InboxCard';
 import { LedgerList } from './LedgerList';
+import { MembershipCard } from './MembershipCard';
 import { ReferralCard } from './ReferralCard';
 import { RewardsList } from './RewardsList';
 
@@ -46,7 +47,7 @@ function AccountNotFound() {
   );
 }
 
-/** One shop account: balances, the shop's messages, rewards to redeem, the member's codes, referral and history. */
+/** One shop account: balances, the paid membership, the shop's messages, rewards to redeem, the member's codes, referral and history. */
 export function AccountPage() {
   const { t } = useTranslation('member');
   const { accountId = '' } = useParams();
@@ -79,6 +80,7 @@ export function AccountPage() {
             <ReferralCard referral={account.referralCode} />
           </Grid.Col>
         </Grid>
+        <MembershipCard key={`membership-${account.id}`} accountId={account.id} />
         <InboxCard key={`inbox-${account.id}`} accountId={account.id} />
         <RewardsList rewards={account.rewards} />
         <CodesList key={account.shop.id} shopId={account.shop.id} />

@@ -1,9 +1,10 @@
-"""``manage.py demo_memberships``: the demo shops' paid plans, and the demo member's VIP Gold trial (idempotent).
+"""``manage.py demo_memberships``: the demo shops' paid plans, and the demo member's trial at the bookshop (idempotent).
 
 Runs after ``patron_demo``; ``scripts/run`` calls it. Demo Coffee Roasters sells "VIP Gold" (9.99 USD a
-month, 14 days' trial, Gold and double points) and a yearly plan; the Demo Bookshop a yearly reading
-circle; the Tehran bazaar a Persian plan. The demo member starts a VIP Gold trial, so the dashboard
-shows the membership card with its auto-renewal switch and the console a subscriber.
+month, 14 days' trial, Gold and double points) and a yearly plan; the Demo Bookshop "Reading circle Gold"
+(7.99 EUR a month, 14 days' trial) and a yearly circle; the Tehran bazaar a Persian plan. The demo member
+starts a trial of the bookshop's circle, so the dashboard shows the membership card with its
+auto-renewal switch (and, at the coffee roasters, the plans on sale), and the console a subscriber.
 """
 
 from __future__ import annotations
@@ -36,7 +37,28 @@ DEMO_PLANS: dict[str, list[tuple[str, str, str, str, int, int, str, str, list[st
         ("VIP Platinum yearly", "پلاتینی سالانه", "99.00", IntervalUnit.YEAR, 1, 0, "Platinum", "2", ["Platinum tier"]),
     ],
     "demo-books": [
-        ("Reading circle", "حلقهٔ کتاب‌خوانی", "49.00", IntervalUnit.YEAR, 1, 0, "Silver", "1.5", ["Silver tier"]),
+        (
+            "Reading circle Gold",
+            "حلقهٔ کتاب‌خوانی طلایی",
+            "7.99",
+            IntervalUnit.MONTH,
+            1,
+            14,
+            "Gold",
+            "1.5",
+            ["Gold tier while subscribed", "50% more points", "A new release each month at 10% off"],
+        ),
+        (
+            "Reading circle yearly",
+            "حلقهٔ کتاب‌خوانی سالانه",
+            "49.00",
+            IntervalUnit.YEAR,
+            1,
+            0,
+            "Silver",
+            "1.5",
+            ["Silver tier"],
+        ),
     ],
     "demo-bazaar": [
         ("Bazaar Gold", "طلایی بازار", "2500000", IntervalUnit.MONTH, 1, 7, "Gold", "1.5", ["Gold tier"]),
@@ -50,7 +72,7 @@ class Command(BaseCommand):
     help = __doc__
 
     def handle(self, *args: Any, **options: Any) -> None:
-        """Plans in every demo shop; the demo member's trial of VIP Gold at Demo Coffee Roasters."""
+        """Plans in every demo shop; the demo member's trial of Reading circle Gold at the Demo Bookshop."""
         created = 0
         for slug, plans in DEMO_PLANS.items():
             shop = Shop.objects.filter(slug=slug, is_demo=True).first()
@@ -75,7 +97,7 @@ class Command(BaseCommand):
                 )
                 created += new
         member = get_user_model().objects.filter(username="demo").first()
-        vip = MembershipPlan.objects.filter(shop__slug="demo-coffee", name="VIP Gold").first()
-        if member is not None and vip is not None and not Subscription.objects.filter(plan=vip).exists():
-            membership_subscribe(user=member, plan_id=vip.pk)
-        self.stdout.write(f"demo memberships: {created} plans created; the demo member trials VIP Gold")
+        circle = MembershipPlan.objects.filter(shop__slug="demo-books", name="Reading circle Gold").first()
+        if member is not None and circle is not None and not Subscription.objects.filter(plan=circle).exists():
+            membership_subscribe(user=member, plan_id=circle.pk)
+        self.stdout.write(f"demo memberships: {created} plans created; the demo member trials Reading circle Gold")
