@@ -205,7 +205,11 @@ class MembershipsMutation:
         )
         return SubscriptionPayload(subscription=cast(Subscription, subscription))
 
-    @strawberry.mutation(description=f"Turn auto-renewal on or off. {MEMBER_CODES}.")
+    @strawberry.mutation(
+        description=(
+            f"Turn auto-renewal on or off; on also withdraws a cancellation asked for the period's end. {MEMBER_CODES}."
+        )
+    )
     @handle_domain_errors(SubscriptionPayload, MembershipError)
     def subscription_auto_renew_set(
         self,

@@ -150,22 +150,29 @@ def subscription_auto_renew_set(*, user: User, subscription_id: int, auto_renew:
     """Turn the subscription's auto-renewal on or off (member or staff); recorded as a transition.
 
     Off: the period runs to its end and then the subscription expires (no charge is asked for).
-    Codes: NOT_AUTHENTICATED, NOT_FOUND, INVALID_STATE (ended or paused). Setting the value it
-    already has writes nothing.
+    On also withdraws a cancellation asked for the period's end (both say "renew at the end", as
+    Stripe's ``cancel_at_period_end=false`` does). Codes: NOT_AUTHENTICATED, NOT_FOUND,
+    INVALID_STATE (ended or paused). Setting the value it already has writes nothing.
     """
     user = _logged_in(user)
     with transaction.atomic():
         subscription = locked_subscription(subscription_id)
         actor = actor_of(user, subscription)
         _changeable(subscription, (S.PENDING, *HOLDING), "change auto-renewal")
-        if subscription.auto_renew == auto_renew:
+        withdraw = auto_renew and subscription.cancel_at_period_end
+        if subscription.auto_renew == auto_renew and not withdraw:
             return subscription
         subscription.auto_renew = auto_renew
+        subscription.cancel_at_period_end = subscription.cancel_at_period_end and not auto_renew
+        if withdraw:
+            reason = "Cancellation withdrawn; auto-renewal turned on"
+        else:
+            reason = "Auto-renewal turned on" if auto_renew else "Auto-renewal turned off"
         locked_account(subscription)
         transition(
             subscription,
             subscription.status,
-            reason="Auto-renewal turned on" if auto_renew else "Auto-renewal turned off",
+            reason=reason,
             actor_kind=actor,
             actor=user,
             at=timezone.now(),

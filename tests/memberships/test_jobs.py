@@ -161,3 +161,20 @@ def test_an_erased_member_is_exported_then_cancelled_and_never_charged():
     assert (subscription.status, tier_of(account)) == ("cancelled", "Bronze")
     assert subscriptions_advance(now=TRIAL_END).counts == {}
     assert due_events(shop) == []
+
+
+@pytest.mark.django_db
+def test_auto_renewal_on_withdraws_a_cancellation_at_period_end():
+    shop, _owner, account, subscription = trialing()
+    user = account.customer.user
+    with time_machine.travel(T0 + dt.timedelta(days=1), tick=False):
+        subscription_cancel(user=user, subscription_id=subscription.pk, at_period_end=True)
+        subscription_auto_renew_set(user=user, subscription_id=subscription.pk, auto_renew=True)
+    subscription.refresh_from_db()
+    assert (subscription.cancel_at_period_end, subscription.auto_renew) == (False, True)
+    assert (
+        subscription.transitions.latest("created_at", "id").reason == "Cancellation withdrawn; auto-renewal turned on"
+    )
+    assert subscriptions_advance(now=TRIAL_END).counts == {"request_charge": 1}
+    assert due_events(shop) == [1]
+    assert tier_of(account) == "Gold"

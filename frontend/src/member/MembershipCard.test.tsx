@@ -199,7 +199,9 @@ describe('MembershipCard', { timeout: 20_000 }, () => {
       ),
     );
     expect(screen.queryByRole('button', { name: 'Cancel membership' })).toBeNull();
-    expect(screen.getByRole('switch', { name: 'Auto-renewal' })).toBeDisabled();
+    // Cancelled at the period's end, the switch reads off; turning it on withdraws the cancellation.
+    expect(screen.getByRole('switch', { name: 'Auto-renewal' })).not.toBeChecked();
+    expect(screen.getByRole('switch', { name: 'Auto-renewal' })).toBeEnabled();
   });
 
   it('warns of a failed payment with the retry date', async () => {

@@ -363,7 +363,8 @@ function LiveMembership({ subscription, onAnswer }: LiveMembershipProps) {
 
   const { plan, status } = subscription;
   const ending = !subscription.autoRenew || subscription.cancelAtPeriodEnd;
-  const switchable = !subscription.cancelAtPeriodEnd && status !== 'PAUSED';
+  // Turning auto-renewal on also withdraws a cancellation asked for the period's end (the server's rule).
+  const switchable = status !== 'PAUSED';
 
   const toggle = async (value: boolean) => {
     setError(null);
@@ -464,7 +465,7 @@ function LiveMembership({ subscription, onAnswer }: LiveMembershipProps) {
       <Group justify="space-between" align="center" gap="sm">
         <Switch
           label={t('membership.autoRenew')}
-          checked={asked ?? subscription.autoRenew}
+          checked={asked ?? (subscription.autoRenew && !subscription.cancelAtPeriodEnd)}
           disabled={!switchable || asked !== null}
           onChange={(e) => void toggle(e.currentTarget.checked)}
           data-testid="membership-auto-renew"
